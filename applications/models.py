@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.db import models
+
+from porta.ids import uuid7
+
+
+class ApplicationStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ARCHIVED = "archived"
+
+
+class Application(models.Model):
+    """A product that organizations' users sign in to; roles, permissions and claims hang off it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=255)
+    slug = models.CharField(max_length=100, unique=True)
+    description = models.TextField(max_length=2000, null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at", "id"], name="app_created_idx")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    REVOKED = "revoked"
+
+
+class Client(models.Model):
+    """An OIDC client of one application, registered for one organization."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="clients"
+    )
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="clients")
+    client_id = models.CharField(max_length=100, unique=True)
+    client_name = models.CharField(max_length=255)
+    client_type = models.CharField(max_length=20)  # confidential | public
+    application_type = models.CharField(max_length=20)  # web | native | spa
+    redirect_uris = models.JSONField(default=list)
+    post_logout_redirect_uris = models.JSONField(default=list)
+    grant_types = models.JSONField(default=list)
+    response_types = models.JSONField(default=list)
+    scope = models.CharField(max_length=1000, default="openid profile email")
+    token_endpoint_auth_method = models.CharField(max_length=40, default="none")
+    allowed_origins = models.JSONField(default=list)
+    require_pkce = models.BooleanField(default=True)
+    login_methods = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="client_org_created_idx"),
+            models.Index(fields=["created_at", "id"], name="client_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_name} ({self.client_id})"

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from audit.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is append-only, the admin can only browse it."""
+
+    list_display = ("created_at", "event_type", "actor_label", "target_type", "target_id", "organization_id")
+    list_filter = ("event_type", "actor_type", "target_type")
+    search_fields = ("event_type", "target_id", "actor_label", "request_id")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,74 @@
+"""Writing the audit trail. Services call ``record`` inside their own transaction."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+from django.db import transaction
+from prometheus_client import Counter
+
+from audit.context import Actor, current_request_context
+from audit.models import AuditEntry
+
+AUDIT_WRITES = Counter("porta_audit_writes_total", "Audit entries committed", ["event_type"])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date | uuid.UUID | decimal.Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{field: {"before": old, "after": new}}`` for the fields whose value changed."""
+    return {
+        key: {"before": _jsonable(before.get(key)), "after": _jsonable(after.get(key))}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def record(
+    *,
+    event_type: str,
+    actor: Actor,
+    target_type: str,
+    target_id: Any = "",
+    organization_id: uuid.UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Must run inside the transaction of the change it describes, so the
+    change and its entry commit or roll back together."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record() must be called inside the transaction of the change")
+    ctx = current_request_context()
+    payload = dict(_jsonable(metadata or {}))
+    if changes:
+        payload["changes"] = _jsonable(changes)
+    entry = AuditEntry(
+        event_type=event_type,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:255],
+        organization_id=organization_id,
+        target_type=target_type,
+        target_id=str(target_id or ""),
+        metadata=payload,
+        ip_address=ctx.ip,
+        user_agent=(ctx.user_agent or "")[:512],
+        request_id=ctx.request_id[:200],
+    )
+    entry.save(force_insert=True)
+    transaction.on_commit(lambda: AUDIT_WRITES.labels(event_type=event_type).inc())
+    return entry

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db import models
+
+from porta.ids import uuid7
+
+
+class SigningKeyStatus(models.TextChoices):
+    NEXT = "next"  # published in JWKS, not yet signing
+    ACTIVE = "active"  # signs new tokens
+    RETIRED = "retired"  # verifies tokens it signed until they expire
+    REVOKED = "revoked"  # gone: its tokens fail at once
+
+
+class SigningKey(models.Model):
+    """An ES256 (P-256) key pair. The private key is stored only encrypted (AES-GCM under a KEK)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    kid = models.CharField(max_length=64, unique=True)
+    algorithm = models.CharField(max_length=10, default="ES256")
+    status = models.CharField(
+        max_length=10, choices=SigningKeyStatus.choices, default=SigningKeyStatus.ACTIVE
+    )
+    public_key_pem = models.TextField()
+    private_key_ciphertext = models.BinaryField()
+    kek_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.status})"

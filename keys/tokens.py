@@ -1,0 +1,89 @@
+"""Signing and verifying ES256 access tokens (PyJWT over the keyring).
+
+Verification trusts nothing in the token header but the ``kid``: the algorithm is pinned to
+ES256, the key comes from our own table, and issuer, audience and expiry are checked.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+from keys.services import keyring
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+LEEWAY_SECONDS = 60
+
+
+class TokenInvalid(Exception):
+    """The presented token must not be accepted; the message says why (for logs, not clients)."""
+
+
+class NoSigningKey(Exception):
+    """No active signing key: run ``porta_init`` or generate a key."""
+
+
+def sign_access_token(
+    *,
+    subject: str,
+    issuer: str,
+    audience: str | list[str],
+    client_id: str,
+    organization_id: str,
+    scope: str,
+    ttl: int,
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    ring = keyring()
+    if ring.signing_key is None:
+        raise NoSigningKey("No active signing key")
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "org_id": organization_id,
+        "scope": scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        **(extra or {}),
+    }
+    token = jwt.encode(
+        claims,
+        ring.signing_key,
+        algorithm="ES256",
+        headers={"kid": ring.signing_kid, "typ": ACCESS_TOKEN_TYPE},
+    )
+    return token, claims
+
+
+def verify_access_token(token: str, *, issuer: str | None, audience: str) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(f"malformed token: {exc}") from exc
+    if header.get("alg") != "ES256":
+        raise TokenInvalid(f"algorithm {header.get('alg')!r} is not accepted")
+    if header.get("typ") != ACCESS_TOKEN_TYPE:
+        raise TokenInvalid("not an access token")
+    key = keyring().verifying.get(header.get("kid") or "")
+    if key is None:
+        raise TokenInvalid("unknown or revoked signing key")
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=["ES256"],
+            issuer=issuer,
+            audience=audience,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "sub", "aud", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(str(exc)) from exc

@@ -1,0 +1,293 @@
+"""Token issuance at ``/<orgSlug>/auth/token``: password and rotating refresh-token grants.
+
+Errors are OAuth 2 errors (RFC 6749 §5.2), raised as ``OAuthError`` and rendered by the view.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import ApplicationStatus, Client, ClientStatus
+from audit import services as audit
+from audit.context import Actor
+from keys.tokens import NoSigningKey, sign_access_token
+from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
+from oidc.models import RefreshToken
+from organizations.models import Organization, OrganizationStatus, User, UserStatus
+from porta import ratelimit
+from porta.metrics import LOGIN_FAILURES, TOKENS_ISSUED
+from porta.tokens import keyed_hash, new_secret
+
+# A valid argon2id hash of a random string: checked when the user does not exist, so the
+# response time does not tell whether an account exists.
+_DUMMY_HASH: str | None = None
+
+
+class OAuthError(Exception):
+    def __init__(
+        self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+    ):
+        super().__init__(description)
+        self.error, self.description, self.status, self.headers = error, description, status, headers or {}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    scope: str
+
+    def as_dict(self) -> dict:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "scope": self.scope,
+        }
+
+
+def token_organization(org_slug: str) -> Organization:
+    """The issuing organization: archived or unknown → 404, suspended → 403."""
+    organization = Organization.objects.filter(slug=org_slug).first()
+    if organization is None or organization.status == OrganizationStatus.ARCHIVED:
+        raise OAuthError("invalid_request", "Organization not found", status=404)
+    if organization.status == OrganizationStatus.SUSPENDED:
+        raise OAuthError("access_denied", "Organization is suspended", status=403)
+    return organization
+
+
+def authenticate_client(organization: Organization, client_id: str, grant_type: str) -> Client:
+    client = (
+        Client.objects.select_related("application")
+        .filter(client_id=client_id, organization=organization)
+        .first()
+    )
+    if (
+        client is None
+        or client.status != ClientStatus.ACTIVE
+        or client.application.status != ApplicationStatus.ACTIVE
+    ):
+        raise OAuthError("invalid_client", "Unknown or inactive client", status=401)
+    if client.token_endpoint_auth_method != "none":
+        # Confidential clients authenticate with a secret; that arrives with the clients issue.
+        raise OAuthError(
+            "invalid_client", "Client authentication is not supported for this client", status=401
+        )
+    if grant_type not in client.grant_types:
+        raise OAuthError("unauthorized_client", f"The client may not use the {grant_type} grant")
+    return client
+
+
+def _audience(organization: Organization, client: Client) -> str:
+    if organization.is_super_admin:
+        return settings.PORTA_PUBLIC_URL + ADMIN_API_AUDIENCE_PATH
+    return client.client_id
+
+
+def _granted_scope(client: Client, requested: str | None) -> str:
+    allowed = client.scope.split()
+    if not requested:
+        return " ".join(allowed)
+    wanted = requested.split()
+    refused = [s for s in wanted if s not in allowed]
+    if refused:
+        raise OAuthError("invalid_scope", f"Scope not allowed for this client: {' '.join(refused)}")
+    return " ".join(wanted)
+
+
+def _issue(
+    *, user: User, client: Client, organization: Organization, scope: str, family_id: uuid.UUID, grant: str
+):
+    try:
+        access_token, _claims = sign_access_token(
+            subject=str(user.id),
+            issuer=issuer_for(organization.slug),
+            audience=_audience(organization, client),
+            client_id=client.client_id,
+            organization_id=str(organization.id),
+            scope=scope,
+            ttl=settings.PORTA_ACCESS_TOKEN_TTL,
+        )
+    except NoSigningKey as exc:
+        raise OAuthError("server_error", "No signing key is available; run porta_init", status=503) from exc
+    refresh_token = new_secret(32)
+    RefreshToken.objects.create(
+        token_hash=keyed_hash(refresh_token),
+        family_id=family_id,
+        user=user,
+        client=client,
+        organization=organization,
+        scope=scope,
+        expires_at=timezone.now() + datetime.timedelta(seconds=settings.PORTA_REFRESH_TOKEN_TTL),
+    )
+    TOKENS_ISSUED.labels(grant_type=grant).inc()
+    return TokenResponse(access_token, settings.PORTA_ACCESS_TOKEN_TTL, refresh_token, scope)
+
+
+def _throttle_key(kind: str, value: str) -> str:
+    return f"login-fail:{kind}:{value}"
+
+
+def _check_login_throttle(ip: str) -> None:
+    failures = ratelimit.peek_failures(_throttle_key("ip", ip))
+    if failures >= settings.PORTA_LOGIN_IP_LIMIT:
+        raise OAuthError(
+            "slow_down",
+            "Too many failed login attempts from this address. Try again later.",
+            status=429,
+            headers={"Retry-After": str(settings.PORTA_LOGIN_WINDOW)},
+        )
+
+
+def _record_failure(ip: str) -> None:
+    ratelimit.hit(
+        _throttle_key("ip", ip), limit=settings.PORTA_LOGIN_IP_LIMIT, window=settings.PORTA_LOGIN_WINDOW
+    )
+
+
+@transaction.atomic
+def _register_failed_password(user: User) -> None:
+    """Count a wrong password against the account; at the limit the account locks (auto_lockout)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.failed_login_count += 1
+    fields = ["failed_login_count", "updated_at"]
+    locked = settings.PORTA_AUTO_LOCKOUT and user.failed_login_count >= settings.PORTA_MAX_FAILED_LOGINS
+    if locked and user.status == UserStatus.ACTIVE:
+        user.status = UserStatus.LOCKED
+        user.status_reason = "auto_lockout: too many failed logins"
+        fields += ["status", "status_reason"]
+    user.save(update_fields=fields)
+    audit.record(
+        event_type="user.login.failed",
+        actor=Actor(type="user", id=user.id, label=user.email),
+        organization_id=user.organization_id,
+        target_type="user",
+        target_id=user.id,
+        metadata={"reason": "invalid_password", "failedLoginCount": user.failed_login_count},
+    )
+    if "status" in fields:
+        audit.record(
+            event_type="user.locked",
+            actor=Actor.system("auto_lockout"),
+            organization_id=user.organization_id,
+            target_type="user",
+            target_id=user.id,
+            changes={"status": {"before": UserStatus.ACTIVE, "after": UserStatus.LOCKED}},
+            metadata={"reason": "auto_lockout"},
+        )
+
+
+def password_grant(
+    *, organization: Organization, client: Client, username: str, password: str, scope: str | None, ip: str
+) -> TokenResponse:
+    global _DUMMY_HASH
+    _check_login_throttle(ip)
+    granted_scope = _granted_scope(client, scope)
+    user = User.objects.filter(organization=organization, email__iexact=username).first()
+    if user is None or not user.has_usable_password():
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = make_password(new_secret(16))
+        check_password(password, _DUMMY_HASH)
+        _record_failure(ip)
+        LOGIN_FAILURES.labels(reason="unknown_user").inc()
+        raise OAuthError("invalid_grant", "Invalid username or password")
+
+    def rehash(raw: str) -> None:  # upgrade imported or older hashes to argon2id
+        user.set_password(raw)
+        User.objects.filter(pk=user.pk).update(password=user.password)
+
+    if not check_password(password, user.password, setter=rehash):
+        _record_failure(ip)
+        LOGIN_FAILURES.labels(reason="invalid_password").inc()
+        if user.status == UserStatus.ACTIVE:
+            _register_failed_password(user)
+        raise OAuthError("invalid_grant", "Invalid username or password")
+    if user.status == UserStatus.LOCKED:
+        LOGIN_FAILURES.labels(reason="locked").inc()
+        raise OAuthError("invalid_grant", "Account is locked")
+    if user.status != UserStatus.ACTIVE:
+        LOGIN_FAILURES.labels(reason="inactive").inc()
+        raise OAuthError("invalid_grant", "Account is not active")
+    with transaction.atomic():
+        now = timezone.now()
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
+        response = _issue(
+            user=user, client=client, organization=organization, scope=granted_scope, family_id=uuid.uuid4(),
+            grant="password",
+        )  # fmt: skip
+        audit.record(
+            event_type="user.login",
+            actor=Actor(type="user", id=user.id, label=user.email),
+            organization_id=organization.id,
+            target_type="user",
+            target_id=user.id,
+            metadata={"clientId": client.client_id, "grantType": "password"},
+        )
+    return response
+
+
+def refresh_grant(
+    *, organization: Organization, client: Client, refresh_token: str, scope: str | None
+) -> TokenResponse:
+    """Rotate: the presented token is spent and a new one issued in the same family. A spent
+    token presented again means it leaked: the whole family is revoked (and that commits)."""
+    outcome = _rotate_refresh_token(
+        organization=organization, client=client, refresh_token=refresh_token, scope=scope
+    )
+    if isinstance(outcome, OAuthError):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def _rotate_refresh_token(
+    *, organization: Organization, client: Client, refresh_token: str, scope: str | None
+) -> TokenResponse | OAuthError:
+    token = (
+        RefreshToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=keyed_hash(refresh_token), organization=organization)
+        .first()
+    )
+    now = timezone.now()
+    if token is None or token.client_id != client.id:
+        raise OAuthError("invalid_grant", "Invalid refresh token")
+    if token.used_at is not None or token.revoked_at is not None:
+        revoked = RefreshToken.objects.filter(family_id=token.family_id, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        audit.record(
+            event_type="token.refresh.reused",
+            actor=Actor.system("token_endpoint"),
+            organization_id=organization.id,
+            target_type="user",
+            target_id=token.user_id,
+            metadata={"familyId": str(token.family_id), "revokedTokens": revoked},
+        )
+        return OAuthError("invalid_grant", "Refresh token has already been used")
+    if token.expires_at <= now:
+        raise OAuthError("invalid_grant", "Refresh token has expired")
+    user = token.user
+    if user.status != UserStatus.ACTIVE:
+        raise OAuthError("invalid_grant", "Account is not active")
+    granted = token.scope
+    if scope:
+        wanted = scope.split()
+        if any(s not in token.scope.split() for s in wanted):
+            raise OAuthError("invalid_scope", "A refresh cannot widen the scope")
+        granted = " ".join(wanted)
+    token.used_at = now
+    token.save(update_fields=["used_at"])
+    return _issue(
+        user=user, client=client, organization=organization, scope=granted, family_id=token.family_id,
+        grant="refresh_token",
+    )  # fmt: skip

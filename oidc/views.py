@@ -1,0 +1,77 @@
+"""Protocol endpoints of each organization's issuer (``/<orgSlug>/auth/...``)."""
+
+from __future__ import annotations
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from keys.services import keyring
+from oidc import services
+from oidc.services import OAuthError
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _json(data, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _oauth_error(error: OAuthError) -> HttpResponse:
+    headers = {**_NO_STORE, **error.headers}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="porta"'
+    return _json({"error": error.error, "error_description": error.description}, error.status, headers)
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """RFC 6749 token endpoint: form-encoded in, JSON out, OAuth error bodies."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return _oauth_error(
+            OAuthError("invalid_request", "Send the request as application/x-www-form-urlencoded")
+        )
+    form = request.POST
+    grant_type = form.get("grant_type", "")
+    try:
+        organization = services.token_organization(org_slug)
+        if grant_type not in ("password", "refresh_token"):
+            raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type or '(none)'}")
+        client = services.authenticate_client(organization, form.get("client_id", ""), grant_type)
+        if grant_type == "password":
+            username, password = form.get("username", ""), form.get("password", "")
+            if not username or not password:
+                raise OAuthError("invalid_request", "username and password are required")
+            result = services.password_grant(
+                organization=organization,
+                client=client,
+                username=username,
+                password=password,
+                scope=form.get("scope"),
+                ip=getattr(request, "porta_client_ip", request.META.get("REMOTE_ADDR", "")),
+            )
+        else:
+            refresh_token = form.get("refresh_token", "")
+            if not refresh_token:
+                raise OAuthError("invalid_request", "refresh_token is required")
+            result = services.refresh_grant(
+                organization=organization, client=client, refresh_token=refresh_token, scope=form.get("scope")
+            )
+    except OAuthError as error:
+        return _oauth_error(error)
+    return _json(result.as_dict(), headers=_NO_STORE)
+
+
+@require_GET
+def jwks(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Public signing keys. Keys are shared by every issuer; the slug only has to exist."""
+    try:
+        services.token_organization(org_slug)
+    except OAuthError as error:
+        return _oauth_error(error)
+    return _json(keyring().jwks, headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,81 @@
+from django.contrib import admin, messages
+
+from audit.context import Actor
+from organizations import services
+from organizations.models import Organization, User
+from porta.api.errors import ApiError
+
+
+def _actor(request) -> Actor:
+    return Actor(type="user", id=request.user.id, label=request.user.email)
+
+
+def _transition_action(action_name: str):
+    def run(modeladmin, request, queryset):
+        done = 0
+        for organization in queryset:
+            try:
+                services.organization_transition(
+                    actor=_actor(request), organization=organization, action=action_name
+                )
+                done += 1
+            except ApiError as exc:
+                modeladmin.message_user(request, f"{organization.slug}: {exc.message}", messages.WARNING)
+        modeladmin.message_user(request, f"{action_name}: {done} organization(s) changed")
+
+    run.__name__ = f"{action_name}_selected"
+    run.short_description = f"{action_name.capitalize()} selected organizations"
+    run.allowed_permissions = ("change",)
+    return run
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "status", "is_super_admin", "created_at")
+    list_filter = ("status", "is_super_admin")
+    search_fields = ("name", "slug")
+    readonly_fields = ("id", "slug", "status", "is_super_admin", "created_at", "updated_at")
+    ordering = ("-created_at",)
+    actions = [_transition_action(name) for name in ("suspend", "activate", "archive", "restore")]
+
+    def has_add_permission(self, request):  # creation goes through the API (slug rules, audit)
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in ("name", "default_locale", "default_login_methods")}
+        branding = {
+            key: form.cleaned_data[field]
+            for key, field in services.BRANDING_FIELDS.items()
+            if field in form.cleaned_data
+        }
+        services.organization_update(actor=_actor(request), organization=obj, branding=branding, **data)
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ("email", "organization", "status", "email_verified", "created_at")
+    list_filter = ("status",)
+    search_fields = ("email", "given_name", "family_name")
+    list_select_related = ("organization",)
+    exclude = ("password",)  # never show a hash
+    readonly_fields = (
+        "id",
+        "organization",
+        "status",
+        "failed_login_count",
+        "last_login",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

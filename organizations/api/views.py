@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audit.api.serializers import AuditEntrySerializer
+from audit.api.views import history_response
+from organizations import selectors, services
+from organizations.api.serializers import (
+    BrandingSerializer,
+    DeleteResultSerializer,
+    OrganizationCreateSerializer,
+    OrganizationSerializer,
+    OrganizationUpdateSerializer,
+    ReasonSerializer,
+    SlugValidationSerializer,
+)
+from organizations.filtersets import OrganizationFilterSet
+from organizations.models import Organization
+from porta.api.errors import ValidationFailed
+from porta.api.schema import list_parameters
+from porta.api.viewsets import PortaViewSet
+from porta.ids import parse_uuid
+from porta.slugs import SLUG_MAX
+
+
+def _query_bool(value: str | None, name: str) -> bool:
+    if value is None or value == "":
+        return False
+    if value.lower() in ("true", "1"):
+        return True
+    if value.lower() in ("false", "0"):
+        return False
+    raise ValidationFailed(f"{name} must be true or false", details={name: ["Must be true or false."]})
+
+
+class OrganizationViewSet(PortaViewSet):
+    """Tenants: create, read, update, brand, suspend, archive, delete."""
+
+    queryset = Organization.objects.all()
+    organization_field = "id"
+    global_actions = frozenset({"list", "create", "validate_slug"})
+    permission_map = {
+        "list": "admin:org:read",
+        "create": "admin:org:create",
+        "retrieve": "admin:org:read",
+        "update": "admin:org:update",
+        "destroy": "admin:org:archive",
+        "validate_slug": "admin:org:read",
+        "branding": "admin:org:update",
+        "suspend": "admin:org:suspend",
+        "activate": "admin:org:suspend",
+        "archive": "admin:org:archive",
+        "restore": "admin:org:archive",
+        "history": "admin:org:read",
+    }
+    sort_fields = {
+        "createdAt": "created_at",
+        "updatedAt": "updated_at",
+        "name": "name",
+        "slug": "slug",
+    }
+    filterset_class = OrganizationFilterSet
+    output_serializer_class = OrganizationSerializer
+    serializer_class = OrganizationSerializer
+    not_found_message = "Organization not found"
+
+    def scoped_queryset(self) -> QuerySet:
+        return selectors.organizations()
+
+    def lookup_filters(self, value: str):
+        """An organization is addressed by its id or by its slug."""
+        pk = parse_uuid(value)
+        if pk is not None:
+            return {"pk": pk}
+        return {"slug": value} if 0 < len(value) <= SLUG_MAX else None
+
+    @extend_schema(
+        parameters=list_parameters(OrganizationFilterSet), responses=OrganizationSerializer(many=True)
+    )
+    def list(self, request):
+        return self.list_response()
+
+    @extend_schema(request=OrganizationCreateSerializer, responses={201: OrganizationSerializer})
+    def create(self, request):
+        data = self.validated(OrganizationCreateSerializer)
+        organization = services.organization_create(actor=self.principal.actor, **data)
+        return self.created_response(organization, f"/api/admin/organizations/{organization.id}")
+
+    @extend_schema(responses=OrganizationSerializer)
+    def retrieve(self, request, pk=None):
+        return self.detail_response(self.get_object())
+
+    @extend_schema(request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
+    def update(self, request, pk=None):
+        organization = self.get_object()
+        self.check_if_match(organization)
+        data = self.validated(OrganizationUpdateSerializer)
+        organization = services.organization_update(
+            actor=self.principal.actor, organization=organization, **data
+        )
+        return self.detail_response(organization)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("dryRun", OpenApiTypes.BOOL)],
+        responses=DeleteResultSerializer,
+    )
+    def destroy(self, request, pk=None):
+        organization = self.get_object()
+        dry_run = _query_bool(request.query_params.get("dryRun"), "dryRun")
+        self.check_if_match(organization)
+        representation = self.represent(organization)
+        counts = services.organization_delete(
+            actor=self.principal.actor, organization=organization, dry_run=dry_run
+        )
+        body = {"organization": representation, "cascadeCounts": counts}
+        if dry_run:
+            body["dryRun"] = True
+        return Response(body)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("slug", OpenApiTypes.STR, required=True)],
+        responses=SlugValidationSerializer,
+    )
+    @action(detail=False, methods=["get"], url_path="validate-slug")
+    def validate_slug(self, request):
+        slug = request.query_params.get("slug")
+        if slug is None:
+            raise ValidationFailed(
+                "slug is required", details={"slug": ["This query parameter is required."]}
+            )
+        problem = services.slug_validation_error(slug)
+        return Response({"isValid": True} if problem is None else {"isValid": False, "error": problem})
+
+    @extend_schema(request=BrandingSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["put"])
+    def branding(self, request, pk=None):
+        organization = self.get_object()
+        self.check_if_match(organization)
+        data = self.validated(BrandingSerializer)
+        organization = services.organization_update_branding(
+            actor=self.principal.actor, organization=organization, branding=data
+        )
+        return self.detail_response(organization)
+
+    def _transition(self, action_name: str) -> Response:
+        organization = self.get_object()
+        self.check_if_match(organization)
+        data = self.validated(ReasonSerializer)
+        organization = services.organization_transition(
+            actor=self.principal.actor,
+            organization=organization,
+            action=action_name,
+            reason=data.get("reason"),
+        )
+        return self.detail_response(organization)
+
+    @extend_schema(request=ReasonSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        return self._transition("suspend")
+
+    @extend_schema(request=ReasonSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._transition("activate")
+
+    @extend_schema(request=ReasonSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return self._transition("archive")
+
+    @extend_schema(request=ReasonSerializer, responses=OrganizationSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        return self._transition("restore")
+
+    @extend_schema(parameters=list_parameters(), responses=AuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        organization = self.get_object()
+        return history_response(self, "organization", organization.id)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+from porta.ids import uuid7
+
+
+class OrganizationStatus(models.TextChoices):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ARCHIVED = "archived"
+
+
+def default_login_methods() -> list[str]:
+    return ["password", "magic_link"]
+
+
+class Organization(models.Model):
+    """A tenant. Exactly one organization is the super-admin organization holding Porta's admins."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=255)
+    slug = models.CharField(max_length=100, unique=True)
+    status = models.CharField(
+        max_length=20, choices=OrganizationStatus.choices, default=OrganizationStatus.ACTIVE
+    )
+    is_super_admin = models.BooleanField(default=False, editable=False)
+    default_locale = models.CharField(max_length=10, default="en")
+    default_login_methods = models.JSONField(default=default_login_methods)
+    two_factor_policy = models.CharField(max_length=20, default="optional")
+    branding_logo_url = models.URLField(max_length=2048, null=True, blank=True)
+    branding_favicon_url = models.URLField(max_length=2048, null=True, blank=True)
+    branding_primary_color = models.CharField(max_length=7, null=True, blank=True)
+    branding_company_name = models.CharField(max_length=255, null=True, blank=True)
+    branding_custom_css = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_super_admin"],
+                condition=models.Q(is_super_admin=True),
+                name="org_single_super_admin",
+            ),
+        ]
+        indexes = [
+            # Keyset orders for the list endpoint: (sort column, id).
+            models.Index(fields=["created_at", "id"], name="org_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="org_updated_idx"),
+            models.Index(fields=["name", "id"], name="org_name_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="org_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class UserStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+    LOCKED = "locked"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+
+class User(AbstractBaseUser):
+    """A user of one organization. Porta's admins are users of the super-admin organization."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="users")
+    email = models.CharField(max_length=255)
+    email_verified = models.BooleanField(default=False)
+    given_name = models.CharField(max_length=255, blank=True, default="")
+    family_name = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20, choices=UserStatus.choices, default=UserStatus.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True, default="")
+    failed_login_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "organization", name="user_email_per_org_ci"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="user_org_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:  # Django auth reads this to refuse inactive accounts.
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_staff(self) -> bool:
+        """May use the Django admin: an active admin of the super-admin organization."""
+        from rbac.selectors import admin_authorization
+
+        if not self.is_active or not self.organization.is_super_admin:
+            return False
+        return bool(admin_authorization(self.id).roles)
+
+    @property
+    def is_superuser(self) -> bool:
+        from rbac.selectors import admin_authorization
+
+        return self.is_staff and admin_authorization(self.id).is_super_admin
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        from rbac.selectors import admin_authorization, django_admin_allows
+
+        return self.is_staff and django_admin_allows(admin_authorization(self.id), perm)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_staff

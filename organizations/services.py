@@ -1,0 +1,236 @@
+"""Writes to organizations: business rules, state changes and their audit entries, one transaction each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from applications.models import Client
+from audit import services as audit
+from audit.context import Actor
+from organizations.models import Organization, OrganizationStatus, User
+from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from porta.slugs import slug_from_name, slug_problem
+
+RESERVED_ORG_SLUGS = frozenset(
+    {
+        "admin", "api", "health", "static", ".well-known", "login", "logout", "callback", "register",
+        "signup", "auth", "oauth", "oidc", "token", "jwks", "portal", "dashboard", "settings", "account",
+        "favicon.ico", "robots.txt", "sitemap.xml",
+        # Porta's own top-level routes, so an organization's issuer can never shadow them.
+        "metrics", "schema", "docs", "validate-slug",
+    }
+)  # fmt: skip
+
+#: action → (statuses it is allowed from, status it leads to, audit event)
+ORGANIZATION_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "suspend": (frozenset({OrganizationStatus.ACTIVE}), OrganizationStatus.SUSPENDED, "org.suspended"),
+    "activate": (frozenset({OrganizationStatus.SUSPENDED}), OrganizationStatus.ACTIVE, "org.activated"),
+    "archive": (
+        frozenset({OrganizationStatus.ACTIVE, OrganizationStatus.SUSPENDED}),
+        OrganizationStatus.ARCHIVED,
+        "org.archived",
+    ),
+    "restore": (frozenset({OrganizationStatus.ARCHIVED}), OrganizationStatus.ACTIVE, "org.restored"),
+}
+PROTECTED_ACTIONS = frozenset({"suspend", "archive", "delete"})
+
+BRANDING_FIELDS = {
+    "logo_url": "branding_logo_url",
+    "favicon_url": "branding_favicon_url",
+    "primary_color": "branding_primary_color",
+    "company_name": "branding_company_name",
+    "custom_css": "branding_custom_css",
+}
+UPDATABLE_FIELDS = ("name", "default_locale", "default_login_methods")
+
+
+def snapshot(organization: Organization) -> dict[str, Any]:
+    """The audited view of an organization: every field a client can change, by model name."""
+    fields = ("name", "slug", "status", *UPDATABLE_FIELDS[1:], *BRANDING_FIELDS.values())
+    return {name: getattr(organization, name) for name in fields}
+
+
+def slug_validation_error(slug: str) -> str | None:
+    problem = slug_problem(slug, RESERVED_ORG_SLUGS)
+    if problem is None and Organization.objects.filter(slug=slug).exists():
+        return "Slug already in use"
+    return problem
+
+
+def _available_slug(name: str) -> str:
+    base = slug_from_name(name)
+    if len(base) < 3:
+        base = (base + "-org").strip("-")
+    base = base[:90].rstrip("-")
+    if slug_problem(base, RESERVED_ORG_SLUGS) is not None:
+        base = f"{base}-org"
+    candidate, n = base, 1
+    while Organization.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _apply_branding(organization: Organization, branding: dict[str, Any]) -> None:
+    for key, value in branding.items():
+        setattr(organization, BRANDING_FIELDS[key], value)
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    actor: Actor,
+    name: str,
+    slug: str | None = None,
+    default_locale: str = "en",
+    default_login_methods: list[str] | None = None,
+    branding: dict[str, Any] | None = None,
+) -> Organization:
+    """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique."""
+    if slug is None:
+        slug = _available_slug(name)
+    elif (problem := slug_problem(slug, RESERVED_ORG_SLUGS)) is not None:
+        raise ValidationFailed(problem, details={"slug": [problem]})
+    organization = Organization(name=name, slug=slug, default_locale=default_locale)
+    if default_login_methods is not None:
+        organization.default_login_methods = default_login_methods
+    _apply_branding(organization, branding or {})
+    try:
+        with transaction.atomic():
+            organization.save(force_insert=True)
+    except IntegrityError as exc:
+        raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
+    audit.record(
+        event_type="org.created",
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        changes=audit.diff({}, snapshot(organization)),
+    )
+    return organization
+
+
+def _locked(organization: Organization) -> Organization:
+    return Organization.objects.select_for_update().get(pk=organization.pk)
+
+
+@transaction.atomic
+def organization_update(
+    *,
+    actor: Actor,
+    organization: Organization,
+    slug: str | None = None,
+    branding: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Organization:
+    """Change name, locale, login methods and branding. The slug is immutable."""
+    organization = _locked(organization)
+    if slug is not None and slug != organization.slug:
+        raise ValidationFailed(
+            "The slug of an organization cannot be changed", details={"slug": ["Immutable."]}
+        )
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not updatable: {sorted(unknown)}")
+    before = snapshot(organization)
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    _apply_branding(organization, branding or {})
+    organization.save()
+    audit.record(
+        event_type="org.updated",
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        changes=audit.diff(before, snapshot(organization)),
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_update_branding(
+    *, actor: Actor, organization: Organization, branding: dict[str, Any]
+) -> Organization:
+    organization = _locked(organization)
+    before = snapshot(organization)
+    _apply_branding(organization, branding)
+    organization.save()
+    audit.record(
+        event_type="org.branding.updated",
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        changes=audit.diff(before, snapshot(organization)),
+    )
+    return organization
+
+
+def _guard_protected(organization: Organization, action: str) -> None:
+    if organization.is_super_admin and action in PROTECTED_ACTIONS:
+        raise Forbidden(
+            f"The super-admin organization cannot be {'deleted' if action == 'delete' else action + 'ed'}"
+        )
+
+
+@transaction.atomic
+def organization_transition(
+    *, actor: Actor, organization: Organization, action: str, reason: str | None = None
+) -> Organization:
+    """Apply one row of ORGANIZATION_TRANSITIONS; anything else is a 409 and changes nothing."""
+    allowed_from, target, event_type = ORGANIZATION_TRANSITIONS[action]
+    organization = _locked(organization)
+    _guard_protected(organization, action)
+    if organization.status not in allowed_from:
+        raise InvalidTransition(f"Cannot {action} organization from status '{organization.status}'")
+    before = organization.status
+    organization.status = target
+    organization.save(update_fields=["status", "updated_at"])
+    audit.record(
+        event_type=event_type,
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        changes={"status": {"before": before, "after": target}},
+        metadata={"reason": reason} if reason else None,
+    )
+    return organization
+
+
+def cascade_counts(organization: Organization) -> dict[str, int]:
+    """What deleting the organization removes. Applications, their roles, permissions and claim
+    definitions are global (shared by every organization), so an organization delete removes none."""
+    return {
+        "applications": 0,
+        "clients": Client.objects.filter(organization=organization).count(),
+        "users": User.objects.filter(organization=organization).count(),
+        "roles": 0,
+        "permissions": 0,
+        "claimDefinitions": 0,
+    }
+
+
+@transaction.atomic
+def organization_delete(*, actor: Actor, organization: Organization, dry_run: bool = False) -> dict[str, int]:
+    """Hard-delete the organization and everything it owns; the audit entry outlives it."""
+    organization = _locked(organization)
+    _guard_protected(organization, "delete")
+    counts = cascade_counts(organization)
+    if dry_run:
+        return counts
+    audit.record(
+        event_type="org.destroyed",
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        changes=audit.diff(snapshot(organization), {}),
+        metadata={"cascadeCounts": counts},
+    )
+    organization.delete()
+    return counts

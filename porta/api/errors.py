@@ -1,0 +1,226 @@
+"""The one place errors become responses: every error under /api/ has the contract's shape.
+
+Domain code raises the typed exceptions below; DRF's own exceptions and anything unexpected are
+mapped here too, so no handler elsewhere renders an error body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpResponse
+from rest_framework import exceptions as drf
+
+from audit.context import current_request_context
+
+logger = logging.getLogger("porta.errors")
+
+ERROR_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    402: "PaymentRequired",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    422: "UnprocessableEntity",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+DEFAULT_MESSAGES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body exceeds the 2 MiB limit",
+    415: "Unsupported media type",
+    429: "Rate limit exceeded. Try again later.",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class ApiError(Exception):
+    """Base of every domain error that reaches the client."""
+
+    status_code = 500
+    error: str | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Mapping[str, list[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or DEFAULT_MESSAGES.get(self.status_code, ERROR_NAMES[self.status_code])
+        self.details = dict(details) if details else None
+        self.extra = dict(extra) if extra else {}
+        self.headers = dict(headers) if headers else {}
+        super().__init__(self.message)
+
+
+class BadRequest(ApiError):
+    status_code = 400
+
+
+class ValidationFailed(ApiError):
+    status_code = 400
+    error = "ValidationError"
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+
+class Conflict(ApiError):
+    status_code = 409
+
+
+class InvalidTransition(Conflict):
+    """An action that the resource's transition table does not allow from its current status."""
+
+
+class PreconditionFailed(ApiError):
+    status_code = 412
+
+
+class UnprocessableEntity(ApiError):
+    status_code = 422
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+
+
+class ServiceUnavailable(ApiError):
+    status_code = 503
+
+
+def error_body(
+    status: int,
+    message: str | None = None,
+    *,
+    error: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "error": error or ERROR_NAMES.get(status, "Error"),
+        "message": message or DEFAULT_MESSAGES.get(status, ERROR_NAMES.get(status, "Error")),
+        "statusCode": status,
+    }
+    if details:
+        body["details"] = dict(details)
+    if extra:
+        body.update(extra)
+    body["requestId"] = current_request_context().request_id
+    return body
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    *,
+    error: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    response = HttpResponse(
+        orjson.dumps(error_body(status, message, error=error, details=details, extra=extra)),
+        status=status,
+        content_type="application/json",
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    if status == 401 and "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = 'Bearer realm="porta"'
+    return response
+
+
+def flatten_details(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF error trees → ``{"field": [...], "branding.primaryColor": [...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = "nonFieldErrors" if key == "non_field_errors" else str(key)
+            out.update(flatten_details(value, f"{prefix}.{name}" if prefix else name))
+    elif isinstance(detail, list | tuple):
+        if all(not isinstance(item, Mapping | list | tuple) for item in detail):
+            out.setdefault(prefix or "nonFieldErrors", []).extend(str(item) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                out.update(flatten_details(item, f"{prefix}[{index}]"))
+    else:
+        out.setdefault(prefix or "nonFieldErrors", []).append(str(detail))
+    return out
+
+
+def _validation_message(details: dict[str, list[str]]) -> str:
+    unknown = sorted(name for name, messages in details.items() if "Unknown field." in messages)
+    if unknown:
+        return "Unknown field(s): " + ", ".join(unknown)
+    return "Validation failed: " + ", ".join(sorted(details)) if details else "Validation failed"
+
+
+def response_for_exception(exc: BaseException) -> HttpResponse:
+    if isinstance(exc, ApiError):
+        return error_response(
+            exc.status_code,
+            exc.message,
+            error=exc.error,
+            details=exc.details,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+    if isinstance(exc, drf.ValidationError):
+        details = flatten_details(exc.detail)
+        return error_response(400, _validation_message(details), error="ValidationError", details=details)
+    if isinstance(exc, drf.ParseError):
+        return error_response(400, f"Malformed request body: {exc.detail}")
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return error_response(401, str(exc.detail))
+    if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
+        return error_response(403, str(getattr(exc, "detail", "")) or None)
+    if isinstance(exc, drf.NotFound | Http404):
+        return error_response(404)
+    if isinstance(exc, drf.MethodNotAllowed):
+        return error_response(405, str(exc.detail))
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return error_response(415, "Unsupported media type: send application/json")
+    if isinstance(exc, drf.NotAcceptable):
+        return error_response(406, str(exc.detail))
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413)
+    if isinstance(exc, drf.Throttled):
+        return error_response(429, headers={"Retry-After": str(int(exc.wait or 1))})
+    if isinstance(exc, drf.APIException):
+        return error_response(exc.status_code, str(exc.detail))
+    logger.exception("Unhandled error", exc_info=exc)
+    return error_response(500)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
+    """DRF's EXCEPTION_HANDLER: every exception in a DRF view, expected or not."""
+    return response_for_exception(exc)

@@ -1,0 +1,95 @@
+"""Request-wide concerns that must hold for every route, DRF or not."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+
+from audit.context import RequestContext, reset_request_context, set_request_context
+from porta.api.clientip import client_ip
+from porta.api.errors import ERROR_NAMES, error_response, response_for_exception
+
+logger = logging.getLogger("porta.requests")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+class RequestContextMiddleware:
+    """Accepts or makes the request id, resolves the client IP once, and echoes X-Request-ID."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        offered = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+        ip = client_ip(request)
+        request.porta_client_ip = ip
+        token = set_request_context(
+            RequestContext(request_id=request_id, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            reset_request_context(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ApiErrorMiddleware:
+    """Under /api/, any error that did not come from our handler (Django's 404 for an unknown
+    route, a 500 outside DRF, CSRF or host checks) is rewritten to the contract's shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            is_api_path(request.path)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            headers = {k: v for k, v in response.items() if k in {"Allow", "Retry-After", "WWW-Authenticate"}}
+            message = "Route not found" if status == 404 else None
+            return error_response(status, message, error=ERROR_NAMES.get(status), headers=headers)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_api_path(request.path):
+            return response_for_exception(exception)
+        return None
+
+
+class BodySizeLimitMiddleware:
+    """Refuses oversized bodies before anything reads them (contract: 2 MiB → 413)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.PORTA_MAX_BODY_BYTES:
+            return error_response(413)
+        return self.get_response(request)
+
+
+def json_response(data, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response

@@ -1,0 +1,31 @@
+"""The one permission class: maps each view action to an ``admin:<resource>:<action>`` permission."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from porta.api.principal import Principal
+
+
+def required_permission(view) -> str | None:
+    action = getattr(view, "action", None)
+    return getattr(view, "permission_map", {}).get(action)
+
+
+class AdminPermission(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        principal = request.auth
+        if not isinstance(principal, Principal):
+            raise NotAuthenticated("Authentication required")
+        if not principal.is_admin_org_member:
+            raise PermissionDenied("Admin access requires membership in the admin organization")
+        if not principal.authorization.roles:
+            raise PermissionDenied("Admin role required")
+        required = required_permission(view)
+        if required is None:
+            # Fail closed: an action nobody mapped to a permission is not reachable.
+            raise PermissionDenied("This operation is not available")
+        if required not in principal.authorization.permissions:
+            raise PermissionDenied(f"Insufficient permissions. Required: {required}")
+        return True

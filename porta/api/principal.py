@@ -1,0 +1,27 @@
+"""Who is calling the admin API, resolved once per request by the authentication module."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.context import Actor
+from rbac.selectors import AdminAuthorization
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user: Any  # organizations.User
+    organization_id: uuid.UUID
+    is_admin_org_member: bool
+    authorization: AdminAuthorization
+    credential: str  # "jwt" | "api_key"
+    # None: may act across organizations (super-admin org credentials). Otherwise every
+    # organization-scoped resource is filtered to this organization and global ones are refused.
+    scope_organization_id: uuid.UUID | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(type="user", id=self.user.id, label=self.user.email)

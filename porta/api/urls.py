@@ -1,0 +1,20 @@
+"""Everything under /api/admin/."""
+
+from django.urls import re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from audit.api.views import AuditViewSet
+from organizations.api.views import OrganizationViewSet
+from porta.api.routers import PortaRouter
+from porta.views import admin_metadata
+
+router = PortaRouter()
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("audit", AuditViewSet, basename="audit")
+
+urlpatterns = [
+    re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),
+    re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    *router.urls,
+]

@@ -1,0 +1,158 @@
+"""The base viewset every admin resource derives from: tenancy, lookups, lists and ETags.
+
+Tenancy is enforced here once. Subclasses may not override ``get_queryset``/``get_object``; they
+say what their rows are (``scoped_queryset``) and how a row belongs to an organization
+(``organization_field``), and the base filters every read and write to the caller's scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from rest_framework import status as http
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, UnsupportedMediaType
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from porta.api.errors import NotFound, ValidationFailed
+from porta.api.etag import check_if_match, etag_for
+from porta.api.pagination import ordering_from_request, paginate
+from porta.api.principal import Principal
+from porta.ids import parse_uuid
+
+_FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
+
+
+def apply_filterset(filterset_class, request, queryset: QuerySet) -> QuerySet:
+    """Filter ``queryset`` by the request's query; an invalid filter value is a 400 naming it."""
+    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        raise ValidationFailed("Invalid filter: " + ", ".join(sorted(errors)), details=errors)
+    return filterset.qs
+
+
+class PortaViewSet(GenericViewSet):
+    permission_map: ClassVar[dict[str, str]] = {}
+    #: Path from the model to its organization's id (``"id"`` for Organization itself,
+    #: ``"organization_id"`` for users). ``None`` marks a global resource, which credentials
+    #: scoped to one organization may not use at all.
+    organization_field: ClassVar[str | None] = None
+    #: Actions that act on the collection as a whole and are therefore global even when
+    #: the rows are organization-scoped (listing and creating organizations).
+    global_actions: ClassVar[frozenset[str]] = frozenset()
+    sort_fields: ClassVar[dict[str, str]] = {"createdAt": "created_at"}
+    default_sort: ClassVar[str] = "createdAt"
+    default_order: ClassVar[str] = "desc"
+    allow_cursor: ClassVar[bool] = True
+    filterset_class = None
+    output_serializer_class = None
+    not_found_message: ClassVar[str] = "Resource not found"
+    lookup_value_regex = "[^/]+"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _FORBIDDEN_OVERRIDES:
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} must not override {name}; implement scoped_queryset instead")
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        # A method the route does not serve is a 405 before any authentication or permission.
+        if request.method.lower() not in self.action_map and request.method not in ("OPTIONS", "HEAD"):
+            raise MethodNotAllowed(request.method)
+        # DRF silently ignores a body sent without a Content-Type; the contract says 415.
+        if request.method in ("POST", "PUT", "PATCH") and not request.content_type:
+            try:
+                has_body = int(request.META.get("CONTENT_LENGTH") or 0) > 0
+            except ValueError:
+                has_body = True
+            if has_body:
+                raise UnsupportedMediaType(None, "Send the body as application/json")
+        super().initial(request, *args, **kwargs)
+
+    # -- scope ---------------------------------------------------------------------------------
+
+    @property
+    def principal(self) -> Principal:
+        return self.request.auth
+
+    def scoped_queryset(self) -> QuerySet:
+        """All rows of this resource before tenancy; subclasses narrow or annotate it."""
+        return self.queryset.all()
+
+    def get_queryset(self) -> QuerySet:
+        queryset = self.scoped_queryset()
+        principal = self.request.auth
+        if not isinstance(principal, Principal):
+            return queryset.none()  # fail closed
+        scope = principal.scope_organization_id
+        if scope is None:
+            return queryset
+        if self.organization_field is None or self.action in self.global_actions:
+            raise PermissionDenied("Organization-scoped credentials cannot use this resource")
+        return queryset.filter(**{self.organization_field: scope})
+
+    def lookup_filters(self, value: str) -> dict[str, Any] | None:
+        """How a path id finds a row; None when the value cannot name one (→ 404)."""
+        pk = parse_uuid(value)
+        return None if pk is None else {"pk": pk}
+
+    def get_object(self):
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        filters = self.lookup_filters(value)
+        obj = self.get_queryset().filter(**filters).first() if filters is not None else None
+        if obj is None:
+            raise NotFound(self.not_found_message)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    # -- responses -----------------------------------------------------------------------------
+
+    def represent(self, instance: Any) -> dict[str, Any]:
+        return self.output_serializer_class(instance, context=self.get_serializer_context()).data
+
+    def detail_response(self, instance: Any, *, status: int = http.HTTP_200_OK, headers=None) -> Response:
+        data = self.represent(instance)
+        tag = etag_for(data)
+        if status == http.HTTP_200_OK and self.request.method == "GET":
+            offered = self.request.META.get("HTTP_IF_NONE_MATCH", "")
+            if tag in [t.strip() for t in offered.split(",")]:
+                return Response(status=http.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return Response(data, status=status, headers={"ETag": tag, **(headers or {})})
+
+    def created_response(self, instance: Any, location: str) -> Response:
+        return self.detail_response(instance, status=http.HTTP_201_CREATED, headers={"Location": location})
+
+    def check_if_match(self, instance: Any) -> None:
+        check_if_match(self.request, self.represent(instance))
+
+    def validated(self, serializer_class, data=None, **context: Any) -> dict[str, Any]:
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            context={**self.get_serializer_context(), **context},
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def filtered(self, queryset: QuerySet) -> QuerySet:
+        if self.filterset_class is None:
+            return queryset
+        return apply_filterset(self.filterset_class, self.request, queryset)
+
+    def list_response(self, queryset: QuerySet | None = None) -> Response:
+        ordering = ordering_from_request(
+            self.request.query_params,
+            sort_fields=self.sort_fields,
+            default_sort=self.default_sort,
+            default_order=self.default_order,
+        )
+        queryset = self.filtered(self.get_queryset() if queryset is None else queryset)
+        context = self.get_serializer_context()
+        return paginate(
+            self.request,
+            queryset,
+            ordering=ordering,
+            serialize=lambda rows: self.output_serializer_class(rows, many=True, context=context).data,
+            allow_cursor=self.allow_cursor,
+        )

@@ -1,0 +1,78 @@
+"""``porta serve``: the production server (gunicorn), optionally with a Celery worker beside it.
+
+SIGTERM and SIGINT both stop gracefully: no new connections, in-flight requests finish (up to
+120 s), then exit 0.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+DEV_BANNER = "YOU ARE RUNNING PORTA IN DEV MODE. SECURITY IS DISABLED. DON'T DO THIS IN PRODUCTION!"
+
+
+class _GracefulArbiter(Arbiter):
+    """gunicorn treats SIGINT as a quick shutdown; Porta drains on it exactly like SIGTERM."""
+
+    def handle_int(self):
+        self.handle_term()
+
+
+class _PortaServer(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from porta.wsgi import application
+
+        return application
+
+    def run(self):
+        _GracefulArbiter(self).run()
+
+
+class Command(BaseCommand):
+    help = "Run Porta's HTTP server (gunicorn)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("PORTA_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("PORTA_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("PORTA_THREADS", "1")))
+        parser.add_argument("--dev", action="store_true", help="Development mode: debug, reload, one worker")
+        parser.add_argument("--with-worker", action="store_true", help="Also run a Celery worker")
+
+    def handle(self, *args, bind, workers, threads, dev, with_worker, **options):
+        if dev:
+            self.stderr.write(self.style.WARNING(DEV_BANNER))
+        worker = None
+        if with_worker and settings.REDIS_URL:
+            worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "porta", "worker", "--loglevel", "INFO"])
+        elif with_worker:
+            self.stderr.write("No REDIS_URL: Celery tasks run eagerly in the server, no worker needed.")
+        options = {
+            "bind": bind,
+            "workers": 1 if dev else workers,
+            "threads": threads,
+            "graceful_timeout": 120,
+            "timeout": 120,
+            "accesslog": "-" if dev else None,
+            "reload": dev,
+            "worker_class": "gthread" if threads > 1 else "sync",
+        }
+        try:
+            _PortaServer({k: v for k, v in options.items() if v is not None}).run()
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=130)

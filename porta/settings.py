@@ -1,0 +1,276 @@
+"""Porta settings: everything configurable comes from the environment, read here and only here.
+
+With no environment at all Porta runs in the embedded default (SQLite, in-process cache, eager
+Celery, secrets generated once into ``.porta/``), so ``make run`` works on a fresh machine.
+``PORTA_ENV=production`` refuses to start without the secrets and services it needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if Path(os.environ.get("PORTA_ENV_FILE", BASE_DIR / ".env")).is_file():
+    environ.Env.read_env(os.environ.get("PORTA_ENV_FILE", str(BASE_DIR / ".env")))
+
+PORTA_ENV = env.str("PORTA_ENV", default="development")
+if PORTA_ENV not in {"development", "production", "test"}:
+    raise ImproperlyConfigured("PORTA_ENV must be one of development, production, test")
+PRODUCTION = PORTA_ENV == "production"
+DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=str(BASE_DIR / ".porta")))
+
+
+def _generate_kek() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _local_secrets() -> dict[str, str]:
+    """Secrets of the embedded default: made once per checkout, kept out of git in .porta/."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {"secret_key": secrets.token_urlsafe(50), "key_encryption_key": _generate_kek()}
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+_missing = [
+    name
+    for name in (
+        "PORTA_SECRET_KEY",
+        "PORTA_KEY_ENCRYPTION_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PORTA_PUBLIC_URL",
+    )
+    if PRODUCTION and not env.str(name, default="")
+]
+if _missing:
+    raise ImproperlyConfigured(
+        "Porta is running with PORTA_ENV=production but these required variables are not set: "
+        + ", ".join(_missing)
+    )
+
+_needs_local = not (
+    env.str("PORTA_SECRET_KEY", default="") and env.str("PORTA_KEY_ENCRYPTION_KEY", default="")
+)
+_local = _local_secrets() if _needs_local else {}
+SECRET_KEY = env.str("PORTA_SECRET_KEY", default="") or _local["secret_key"]
+PORTA_KEY_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in (env.str("PORTA_KEY_ENCRYPTION_KEY", default="") or _local["key_encryption_key"]).split(",")
+    if k.strip()
+]
+# Pepper for keyed hashes of high-entropy secrets (refresh tokens, client secrets, API keys).
+PORTA_TOKEN_PEPPER = env.str("PORTA_TOKEN_PEPPER", default="") or SECRET_KEY
+
+DEBUG = env.bool("PORTA_DEBUG", default=False)
+PORTA_DEV_MODE = env.bool("PORTA_DEV", default=PORTA_ENV == "development")
+
+PORTA_PUBLIC_URL = env.str("PORTA_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
+ALLOWED_HOSTS = sorted(
+    {urlsplit(PORTA_PUBLIC_URL).hostname or "localhost", "localhost", "127.0.0.1"}
+    | set(env.list("PORTA_ALLOWED_HOSTS", default=[]))
+)
+if PORTA_ENV == "test":
+    ALLOWED_HOSTS.append("testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "porta",
+    "audit",
+    "organizations",
+    "applications",
+    "rbac",
+    "keys",
+    "oidc",
+]
+
+MIDDLEWARE = [
+    "porta.api.middleware.RequestContextMiddleware",
+    "porta.metrics.MetricsMiddleware",
+    "porta.api.middleware.ApiErrorMiddleware",
+    "porta.api.middleware.BodySizeLimitMiddleware",
+    "porta.api.throttling.WriteRateLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "porta.urls"
+WSGI_APPLICATION = "porta.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("PORTA_DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "porta.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if PORTA_ENV == "test" and REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Parallel test workers share one Redis server; each gets its own database.
+    REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{int(os.environ['PYTEST_XDIST_WORKER'][2:]) + 1}"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "porta",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                # A cache outage degrades to cache misses; it never turns a request into a 500.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "porta"}}
+
+AUTH_USER_MODEL = "organizations.User"
+AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+if PORTA_ENV == "test":
+    # Real argon2id, with a cost that keeps hundreds of logins in the suite fast.
+    PASSWORD_HASHERS.insert(0, "porta.testing.hashers.FastArgon2PasswordHasher")
+SILENCED_SYSTEM_CHECKS = [
+    # Emails are unique per organization, not globally; the admin backend resolves the org.
+    "auth.W004",
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = env.str("PORTA_STATIC_ROOT", default=str(DATA_DIR / "static"))
+# Outside production, serve the admin's and the API docs' assets straight from the packages.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = PORTA_ENV == "development"
+
+# Contract §1: request bodies above 2 MiB are refused with 413.
+PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
+
+PORTA_TRUSTED_PROXIES = env.list("PORTA_TRUSTED_PROXIES", default=[])
+PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60)
+PORTA_RATE_LIMIT_WINDOW = env.int("PORTA_RATE_LIMIT_WINDOW", default=60)
+PORTA_ACCESS_TOKEN_TTL = env.int("PORTA_ACCESS_TOKEN_TTL", default=900)
+PORTA_REFRESH_TOKEN_TTL = env.int("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
+PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5)
+PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
+PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30)
+PORTA_LOGIN_WINDOW = env.int("PORTA_LOGIN_WINDOW", default=900)
+PORTA_CURSOR_SECRET = SECRET_KEY
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["porta.api.authentication.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["porta.api.permissions.AdminPermission"],
+    "DEFAULT_RENDERER_CLASSES": ["porta.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["porta.api.renderers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_SCHEMA_CLASS": "porta.api.schema.PortaAutoSchema",
+    "EXCEPTION_HANDLER": "porta.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Porta Admin API",
+    "DESCRIPTION": "Manage organizations, users, applications, clients, roles, keys and the audit log.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/admin",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "porta.api.schema.strip_trailing_slashes",
+    ],
+}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("PORTA_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+}
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env.bool("PORTA_SECURE_COOKIES", default=PORTA_PUBLIC_URL.startswith("https"))
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_TRUSTED_ORIGINS = [PORTA_PUBLIC_URL]

@@ -1,0 +1,29 @@
+"""Slug rules shared by organizations and applications (upstream Porta §5)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
+SLUG_MAX = 100
+
+
+def slug_from_name(name: str) -> str:
+    """Lowercase ASCII, runs of anything else → one hyphen, trimmed to 100 characters."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9-]+", "-", ascii_name.lower())
+    slug = re.sub(r"-+", "-", slug).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def slug_problem(slug: str, reserved: frozenset[str]) -> str | None:
+    """Why ``slug`` cannot be used, or None when its format is fine (uniqueness aside)."""
+    if not SLUG_PATTERN.match(slug):
+        return (
+            "Slug must be 3-100 characters of lowercase letters, digits and hyphens, "
+            "and must not start or end with a hyphen"
+        )
+    if slug in reserved:
+        return f"Slug '{slug}' is reserved"
+    return None

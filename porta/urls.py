@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from oidc import views as oidc_views
+from porta import metrics, views
+
+urlpatterns = [
+    path("api/admin/", include("porta.api.urls")),
+    path("admin/", admin.site.urls),
+    re_path(r"^health/alive/?$", views.alive, name="health-alive"),
+    re_path(r"^health/ready/?$", views.ready, name="health-ready"),
+    re_path(r"^metrics/prometheus/?$", metrics.prometheus_view, name="metrics"),
+    re_path(
+        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/token/?$", oidc_views.token, name="oidc-token"
+    ),
+    re_path(
+        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/jwks/?$", oidc_views.jwks, name="oidc-jwks"
+    ),
+]

@@ -1,0 +1,215 @@
+"""Shared fixtures: an initialised Porta, admins with chosen roles, and HTTP clients holding real
+tokens from the real token endpoint. Tests run against the PostgreSQL and Redis servers that
+``make test`` starts (porta/testing/runtests.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.test import Client
+
+from organizations.models import Organization, User
+from porta import ratelimit
+from porta.bootstrap import porta_init
+from porta.redis import get_redis
+from porta.testing.servers import free_port, wait_for_port
+from rbac.admin_roles import ADMIN_APP_SLUG
+from rbac.models import Role, UserRole
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct-horse-battery"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_state() -> Iterator[None]:
+    """Each test starts with empty Redis (rate-limit windows, key versions) and process caches."""
+    from django.core.cache import cache
+
+    import keys.services
+
+    client = get_redis()
+    if client is not None:
+        client.flushdb()
+    cache.clear()
+    ratelimit._local_windows.clear()
+    ratelimit._redis_down_until = 0.0
+    keys.services._keyring = None
+    yield
+    keys.services._keyring = None
+
+
+@dataclass
+class ApiClient:
+    """A JSON client for /api/admin with an optional bearer token."""
+
+    client: Client
+    token: str | None = None
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        merged = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        for name, value in (headers or {}).items():
+            merged["HTTP_" + name.upper().replace("-", "_")] = value
+        return merged
+
+    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+        return self.client.get(path, params or {}, **self._headers(headers))
+
+    def _send(self, method: str, path: str, body: Any, headers: dict[str, str] | None):
+        kwargs = self._headers(headers)
+        if body is None:
+            return getattr(self.client, method)(path, **kwargs)
+        return getattr(self.client, method)(
+            path, orjson.dumps(body), content_type="application/json", **kwargs
+        )
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self._send("post", path, body, headers)
+
+    def put(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self._send("put", path, body, headers)
+
+    def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self._send("patch", path, body, headers)
+
+    def delete(self, path: str, headers: dict[str, str] | None = None):
+        return self._send("delete", path, None, headers)
+
+
+def post_form(client: Client, path: str, form: dict[str, str], **headers: str):
+    """POST ``form`` as application/x-www-form-urlencoded, as OAuth 2 requires."""
+    return client.post(path, urlencode(form), content_type="application/x-www-form-urlencoded", **headers)
+
+
+def issue_token(client: Client, email: str, password: str, org_slug: str = "porta-admin") -> dict[str, Any]:
+    response = post_form(
+        client,
+        f"/{org_slug}/auth/token",
+        {"grant_type": "password", "client_id": "porta-cli", "username": email, "password": password},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def initialized(db):
+    """Porta after ``porta_init``: super-admin org, admin app and roles, porta-cli, a key, an admin."""
+    return porta_init(admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def super_admin_org(initialized) -> Organization:
+    return Organization.objects.get(is_super_admin=True)
+
+
+@pytest.fixture
+def super_admin(initialized) -> User:
+    return User.objects.get(email=ADMIN_EMAIL)
+
+
+@pytest.fixture
+def anonymous() -> ApiClient:
+    return ApiClient(Client())
+
+
+@pytest.fixture
+def api(initialized) -> ApiClient:
+    """Authenticated as the super-admin (porta-super-admin) through the real token endpoint."""
+    client = Client()
+    return ApiClient(client, issue_token(client, ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+
+
+@pytest.fixture
+def make_admin(super_admin_org) -> Callable[..., User]:
+    """An admin of the super-admin organization holding the given ``porta-*`` roles (maybe none)."""
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, email: str | None = None, password: str = "admin-password-1") -> User:
+        user = User(organization=super_admin_org, email=email or f"admin{next(counter)}@example.com")
+        user.set_password(password)
+        user.save()
+        for slug in roles:
+            UserRole.objects.create(
+                user=user, role=Role.objects.get(application__slug=ADMIN_APP_SLUG, slug=slug)
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_as(make_admin) -> Callable[..., ApiClient]:
+    """``api_as("porta-auditor")``: a client authenticated as a new admin with those roles."""
+
+    def make(*roles: str) -> ApiClient:
+        user = make_admin(*roles)
+        client = Client()
+        return ApiClient(client, issue_token(client, user.email, "admin-password-1")["access_token"])
+
+    return make
+
+
+@dataclass
+class ServerProcess:
+    base_url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
+    """Starts real Porta server processes (gunicorn) on the test database; stops them after."""
+    started: list[ServerProcess] = []
+
+    def start(**env_overrides: str) -> ServerProcess:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": django_settings.REDIS_URL,
+            "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
+            "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
+            "PORTA_TOKEN_PEPPER": django_settings.PORTA_TOKEN_PEPPER,
+            "PORTA_PUBLIC_URL": django_settings.PORTA_PUBLIC_URL,
+            "PORTA_ENV": "test",
+            **env_overrides,
+        }
+        env.pop("PYTEST_XDIST_WORKER", None)  # the server must use exactly the Redis URL given
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "porta.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=REPO_ROOT,
+            env=env,
+        )  # fmt: skip
+        server = ServerProcess(f"http://127.0.0.1:{port}", process)
+        started.append(server)
+        wait_for_port(port, timeout=30)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
