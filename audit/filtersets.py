@@ -6,19 +6,24 @@ from django.core.exceptions import ValidationError
 from audit.models import AuditEntry
 
 
+def validate_event_type(value: str) -> None:
+    if "*" in value[:-2] or (value.endswith("*") and not value.endswith(".*")):
+        raise ValidationError("Use an exact event type or a prefix like 'org.*'")
+
+
 def filter_event_type(queryset, name, value):
     """``org.suspended`` matches exactly; ``org.*`` matches every event type under ``org.``."""
     if not value:
         return queryset
     if value.endswith(".*"):
         return queryset.filter(event_type__startswith=value[:-1])
-    if "*" in value:
-        raise ValidationError("Use an exact event type or a prefix like 'org.*'")
     return queryset.filter(event_type=value)
 
 
 class AuditEntryFilterSet(django_filters.FilterSet):
-    eventType = django_filters.CharFilter(method=filter_event_type, max_length=100)
+    eventType = django_filters.CharFilter(
+        method=filter_event_type, max_length=100, validators=[validate_event_type]
+    )
     organizationId = django_filters.UUIDFilter(field_name="organization_id")
     actorId = django_filters.UUIDFilter(field_name="actor_id")
     targetType = django_filters.CharFilter(field_name="target_type", max_length=50)
@@ -32,7 +37,9 @@ class AuditEntryFilterSet(django_filters.FilterSet):
 
 
 class HistoryFilterSet(django_filters.FilterSet):
-    eventType = django_filters.CharFilter(method=filter_event_type, max_length=100)
+    eventType = django_filters.CharFilter(
+        method=filter_event_type, max_length=100, validators=[validate_event_type]
+    )
 
     class Meta:
         model = AuditEntry

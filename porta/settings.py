@@ -77,7 +77,6 @@ PORTA_KEY_ENCRYPTION_KEYS = [
 PORTA_TOKEN_PEPPER = env.str("PORTA_TOKEN_PEPPER", default="") or SECRET_KEY
 
 DEBUG = env.bool("PORTA_DEBUG", default=False)
-PORTA_DEV_MODE = env.bool("PORTA_DEV", default=PORTA_ENV == "development")
 
 PORTA_PUBLIC_URL = env.str("PORTA_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
 ALLOWED_HOSTS = sorted(
