@@ -64,10 +64,15 @@ def test_a_failed_write_leaves_no_audit_entry(api, write):
     assert new == []
 
 
-def test_an_audit_entry_is_rolled_back_with_the_change_it_describes(db):
-    with pytest.raises(RuntimeError), transaction.atomic():
+def _create_then_fail() -> None:
+    with transaction.atomic():
         org_services.organization_create(actor=Actor.system(), name="Doomed Org")
         raise RuntimeError("the surrounding transaction fails after the service succeeded")
+
+
+def test_an_audit_entry_is_rolled_back_with_the_change_it_describes(db):
+    with pytest.raises(RuntimeError):
+        _create_then_fail()
     assert not Organization.objects.filter(name="Doomed Org").exists()
     assert not AuditEntry.objects.filter(event_type="org.created").exists()
 
@@ -88,7 +93,8 @@ def test_audit_entries_cannot_be_updated_or_deleted(db):
 
 
 def test_an_entry_records_actor_request_and_changes(api, super_admin):
-    response = api.post(ORGS, {"name": "Audited"}, headers={"X-Request-ID": "req-123", "User-Agent": "porta-test"})
+    headers = {"X-Request-ID": "req-123", "User-Agent": "porta-test"}
+    response = api.post(ORGS, {"name": "Audited"}, headers=headers)
     entry = api.get(AUDIT, {"eventType": "org.created"}).json()["data"][0]
     assert entry["actorId"] == str(super_admin.id)
     assert entry["actorType"] == "user"

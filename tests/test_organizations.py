@@ -32,7 +32,7 @@ def test_creating_an_organization_returns_201_with_location_and_the_bare_object(
     assert response["Location"] == f"{ORGS}/{body['id']}"
     assert body["name"] == "Acme Corp"
     assert body["status"] == "active"
-    assert set(body) >= {"id", "name", "slug", "status", "createdAt", "updatedAt", "branding", "defaultLocale"}
+    assert set(body) >= {"id", "name", "slug", "status", "createdAt", "updatedAt", "branding"}
 
 
 def test_a_slug_is_generated_from_the_name(api):

@@ -57,7 +57,8 @@ class Command(BaseCommand):
             self.stderr.write(self.style.WARNING(DEV_BANNER))
         worker = None
         if with_worker and settings.REDIS_URL:
-            worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "porta", "worker", "--loglevel", "INFO"])
+            command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--loglevel", "INFO"]
+            worker = subprocess.Popen(command)
         elif with_worker:
             self.stderr.write("No REDIS_URL: Celery tasks run eagerly in the server, no worker needed.")
         options = {
