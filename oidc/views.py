@@ -37,11 +37,15 @@ def token(request: HttpRequest, org_slug: str) -> HttpResponse:
             OAuthError("invalid_request", "Send the request as application/x-www-form-urlencoded")
         )
     form = request.POST
+    if any("\x00" in value for values in form.lists() for value in values[1]):
+        return _oauth_error(OAuthError("invalid_request", "NUL characters are not allowed"))
     grant_type = form.get("grant_type", "")
     try:
         organization = services.token_organization(org_slug)
+        if not grant_type:
+            raise OAuthError("invalid_request", "grant_type is required")
         if grant_type not in ("password", "refresh_token"):
-            raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type or '(none)'}")
+            raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
         client = services.authenticate_client(organization, form.get("client_id", ""), grant_type)
         if grant_type == "password":
             username, password = form.get("username", ""), form.get("password", "")

@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "porta.api.middleware.RequestContextMiddleware",
     "porta.metrics.MetricsMiddleware",
     "porta.api.middleware.ApiErrorMiddleware",
-    "porta.api.middleware.BodySizeLimitMiddleware",
+    "porta.api.middleware.RequestGuardMiddleware",
     "porta.api.throttling.WriteRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

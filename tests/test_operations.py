@@ -94,3 +94,26 @@ def test_the_django_admin_never_shows_a_password_hash(initialized, super_admin):
     assert response.status_code == 200
     assert super_admin.password.encode() not in response.content
     assert b"argon2" not in response.content
+
+
+def test_a_production_start_without_its_secrets_fails_fast_naming_them(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DATABASE_URL", "REDIS_URL"))}
+    env.update({"PORTA_ENV": "production", "PORTA_DATA_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    for name in ("PORTA_SECRET_KEY", "PORTA_KEY_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "PORTA_PUBLIC_URL"):
+        assert name in result.stderr
+
+
+def test_nul_characters_in_a_query_are_a_bad_request_not_a_crash(api):
+    response = api.get("/api/admin/organizations", {"search": "a\x00b"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "BadRequest"

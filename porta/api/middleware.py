@@ -7,6 +7,7 @@ import re
 import uuid
 
 import orjson
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from audit.context import RequestContext, reset_request_context, set_request_context
@@ -15,7 +16,7 @@ from porta.api.errors import ERROR_NAMES, error_response, response_for_exception
 
 logger = logging.getLogger("porta.requests")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,200}")
 
 
 def is_api_path(path: str) -> bool:
@@ -30,7 +31,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         offered = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+        request_id = offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         ip = client_ip(request)
         request.porta_client_ip = ip
         token = set_request_context(
@@ -70,21 +71,22 @@ class ApiErrorMiddleware:
         return None
 
 
-class BodySizeLimitMiddleware:
-    """Refuses oversized bodies before anything reads them (contract: 2 MiB → 413)."""
+class RequestGuardMiddleware:
+    """Refuses what no view should ever see: bodies over 2 MiB (413, before anything reads
+    them) and NUL characters in the path or query, which PostgreSQL cannot store (400)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > settings.PORTA_MAX_BODY_BYTES:
             return error_response(413)
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return error_response(400, "NUL characters are not allowed in the path or query")
         return self.get_response(request)
 
 
