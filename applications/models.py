@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from porta.db import TimestampedModel
 from porta.ids import uuid7
 
 
@@ -11,7 +12,7 @@ class ApplicationStatus(models.TextChoices):
     ARCHIVED = "archived"
 
 
-class Application(models.Model):
+class Application(TimestampedModel):
     """A product that organizations' users sign in to; roles, permissions and claims hang off it."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -21,8 +22,6 @@ class Application(models.Model):
     status = models.CharField(
         max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.ACTIVE
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["created_at", "id"], name="app_created_idx")]
@@ -37,7 +36,7 @@ class ClientStatus(models.TextChoices):
     REVOKED = "revoked"
 
 
-class Client(models.Model):
+class Client(TimestampedModel):
     """An OIDC client of one application, registered for one organization."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -59,8 +58,6 @@ class Client(models.Model):
     require_pkce = models.BooleanField(default=True)
     login_methods = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [

@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from porta.db import TimestampedModel
 from porta.ids import uuid7
 
 
@@ -17,7 +18,7 @@ def default_login_methods() -> list[str]:
     return ["password", "magic_link"]
 
 
-class Organization(models.Model):
+class Organization(TimestampedModel):
     """A tenant. Exactly one organization is the super-admin organization holding Porta's admins."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -35,8 +36,6 @@ class Organization(models.Model):
     branding_primary_color = models.CharField(max_length=7, null=True, blank=True)
     branding_company_name = models.CharField(max_length=255, null=True, blank=True)
     branding_custom_css = models.TextField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -69,7 +68,7 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
 
-class User(AbstractBaseUser):
+class User(AbstractBaseUser, TimestampedModel):
     """A user of one organization. Porta's admins are users of the super-admin organization."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -81,8 +80,6 @@ class User(AbstractBaseUser):
     status = models.CharField(max_length=20, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     status_reason = models.CharField(max_length=500, blank=True, default="")
     failed_login_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

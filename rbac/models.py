@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from porta.db import TimestampedModel
 from porta.ids import uuid7
 
 
-class Permission(models.Model):
+class Permission(TimestampedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     application = models.ForeignKey(
         "applications.Application", on_delete=models.CASCADE, related_name="permissions"
@@ -13,8 +14,6 @@ class Permission(models.Model):
     name = models.CharField(max_length=255)
     slug = models.CharField(max_length=150)
     description = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -25,7 +24,7 @@ class Permission(models.Model):
         return self.slug
 
 
-class Role(models.Model):
+class Role(TimestampedModel):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     application = models.ForeignKey(
         "applications.Application", on_delete=models.CASCADE, related_name="roles"
@@ -35,8 +34,6 @@ class Role(models.Model):
     description = models.TextField(blank=True, default="")
     is_system = models.BooleanField(default=False)
     permissions = models.ManyToManyField(Permission, through="RolePermission", related_name="roles")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["application", "slug"], name="role_slug_per_app")]

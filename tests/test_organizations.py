@@ -334,3 +334,8 @@ def test_delete_refuses_a_malformed_dry_run_flag(api):
     org = OrganizationFactory()
     assert api.delete(f"{ORGS}/{org.id}?dryRun=maybe").status_code == 400
     assert Organization.objects.filter(pk=org.id).exists()
+
+
+def test_a_new_organization_has_equal_created_and_updated_times(api):
+    body = create(api)
+    assert body["createdAt"] == body["updatedAt"]
