@@ -29,7 +29,7 @@ PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 1000
-_INT = re.compile(r"^[0-9]{1,9}$")
+_INT = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def _int_param(params: Mapping[str, str], name: str, default: int, low: int, hig
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not _INT.match(raw) or not (low <= int(raw) <= high):
+    if not _INT.fullmatch(raw) or not (low <= int(raw) <= high):
         raise ValidationFailed(
             f"{name} must be an integer from {low} to {high}",
             details={name: [f"Must be an integer from {low} to {high}."]},
