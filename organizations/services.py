@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -44,12 +45,27 @@ BRANDING_FIELDS = {
     "custom_css": "branding_custom_css",
 }
 UPDATABLE_FIELDS = ("name", "default_locale", "default_login_methods")
+#: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
+Precondition = Callable[[Organization], None]
+
+# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
+_AUDITED = {
+    "name": "name",
+    "slug": "slug",
+    "status": "status",
+    "defaultLocale": "default_locale",
+    "defaultLoginMethods": "default_login_methods",
+    "branding.logoUrl": "branding_logo_url",
+    "branding.faviconUrl": "branding_favicon_url",
+    "branding.primaryColor": "branding_primary_color",
+    "branding.companyName": "branding_company_name",
+    "branding.customCss": "branding_custom_css",
+}
 
 
 def snapshot(organization: Organization) -> dict[str, Any]:
-    """The audited view of an organization: every field a client can change, by model name."""
-    fields = ("name", "slug", "status", *UPDATABLE_FIELDS[1:], *BRANDING_FIELDS.values())
-    return {name: getattr(organization, name) for name in fields}
+    """The audited view of an organization: every field a client can change, by wire name."""
+    return {wire: getattr(organization, field) for wire, field in _AUDITED.items()}
 
 
 def slug_validation_error(slug: str) -> str | None:
@@ -113,8 +129,11 @@ def organization_create(
     return organization
 
 
-def _locked(organization: Organization) -> Organization:
-    return Organization.objects.select_for_update().get(pk=organization.pk)
+def _locked(organization: Organization, precondition: Precondition | None = None) -> Organization:
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    if precondition is not None:
+        precondition(locked)
+    return locked
 
 
 @transaction.atomic
@@ -124,10 +143,11 @@ def organization_update(
     organization: Organization,
     slug: str | None = None,
     branding: dict[str, Any] | None = None,
+    precondition: Precondition | None = None,
     **changes: Any,
 ) -> Organization:
     """Change name, locale, login methods and branding. The slug is immutable."""
-    organization = _locked(organization)
+    organization = _locked(organization, precondition)
     if slug is not None and slug != organization.slug:
         raise ValidationFailed(
             "The slug of an organization cannot be changed", details={"slug": ["Immutable."]}
@@ -153,9 +173,13 @@ def organization_update(
 
 @transaction.atomic
 def organization_update_branding(
-    *, actor: Actor, organization: Organization, branding: dict[str, Any]
+    *,
+    actor: Actor,
+    organization: Organization,
+    branding: dict[str, Any],
+    precondition: Precondition | None = None,
 ) -> Organization:
-    organization = _locked(organization)
+    organization = _locked(organization, precondition)
     before = snapshot(organization)
     _apply_branding(organization, branding)
     organization.save()
@@ -179,11 +203,16 @@ def _guard_protected(organization: Organization, action: str) -> None:
 
 @transaction.atomic
 def organization_transition(
-    *, actor: Actor, organization: Organization, action: str, reason: str | None = None
+    *,
+    actor: Actor,
+    organization: Organization,
+    action: str,
+    reason: str | None = None,
+    precondition: Precondition | None = None,
 ) -> Organization:
     """Apply one row of ORGANIZATION_TRANSITIONS; anything else is a 409 and changes nothing."""
     allowed_from, target, event_type = ORGANIZATION_TRANSITIONS[action]
-    organization = _locked(organization)
+    organization = _locked(organization, precondition)
     _guard_protected(organization, action)
     if organization.status not in allowed_from:
         raise InvalidTransition(f"Cannot {action} organization from status '{organization.status}'")
@@ -216,13 +245,20 @@ def cascade_counts(organization: Organization) -> dict[str, int]:
 
 
 @transaction.atomic
-def organization_delete(*, actor: Actor, organization: Organization, dry_run: bool = False) -> dict[str, int]:
-    """Hard-delete the organization and everything it owns; the audit entry outlives it."""
-    organization = _locked(organization)
+def organization_delete(
+    *,
+    actor: Actor,
+    organization: Organization,
+    dry_run: bool = False,
+    precondition: Precondition | None = None,
+) -> tuple[Organization, dict[str, int]]:
+    """Hard-delete the organization and everything it owns; the audit entry outlives it.
+    Returns the organization as it was and what was (or, on a dry run, would be) deleted."""
+    organization = _locked(organization, precondition)
     _guard_protected(organization, "delete")
     counts = cascade_counts(organization)
     if dry_run:
-        return counts
+        return organization, counts
     audit.record(
         event_type="org.destroyed",
         actor=actor,
@@ -232,5 +268,7 @@ def organization_delete(*, actor: Actor, organization: Organization, dry_run: bo
         changes=audit.diff(snapshot(organization), {}),
         metadata={"cascadeCounts": counts},
     )
+    deleted_id = organization.pk
     organization.delete()
-    return counts
+    organization.pk = deleted_id  # delete() clears it; the response still names what was deleted
+    return organization, counts

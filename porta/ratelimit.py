@@ -72,6 +72,7 @@ def hit(key: str, *, limit: int, window: int) -> Decision:
         count, ttl = _local_hit(key, window)
     else:
         if time.monotonic() < _redis_down_until:
+            RATE_LIMIT_BACKEND_ERRORS.inc()  # still failing open, without another connect attempt
             return Decision(True, limit, limit, window)
         try:
             count, ttl = client.eval(_HIT_SCRIPT, 1, f"porta:rl:{key}", window)

@@ -186,3 +186,13 @@ def test_the_log_pages_by_page_number_with_totals(api, super_admin):
     body = api.get(AUDIT, params).json()
     assert body["pagination"] == {"total": 3, "page": 2, "pageSize": 2, "totalPages": 2}
     assert len(body["data"]) == 1
+
+
+def test_audited_changes_use_the_apis_camel_case_names(api):
+    org = OrganizationFactory()
+    api.put(f"{ORGS}/{org.id}", {"defaultLocale": "de", "branding": {"primaryColor": "#112233"}})
+    changes = AuditEntry.objects.get(event_type="org.updated").metadata["changes"]
+    assert changes == {
+        "defaultLocale": {"before": "en", "after": "de"},
+        "branding.primaryColor": {"before": None, "after": "#112233"},
+    }

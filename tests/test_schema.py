@@ -174,11 +174,6 @@ def test_list_operations_document_the_pagination_parameters(schema):
     assert {"page", "pageSize", "sort", "order", "cursor", "limit", "search", "status"} <= names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="organizations/api/views.py: destroy is annotated responses=DeleteResultSerializer, which "
-    "drf-spectacular documents as 204 without a body; it answers 200 with the cascade counts",
-)
 def test_the_organization_delete_documents_its_200_body(schema):
     responses = operations(schema)[("delete", "/api/admin/organizations/{id}")]["responses"]
     assert "200" in responses

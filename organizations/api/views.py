@@ -96,26 +96,23 @@ class OrganizationViewSet(PortaViewSet):
     @extend_schema(request=OrganizationUpdateSerializer, responses=OrganizationSerializer)
     def update(self, request, pk=None):
         organization = self.get_object()
-        self.check_if_match(organization)
         data = self.validated(OrganizationUpdateSerializer)
         organization = services.organization_update(
-            actor=self.principal.actor, organization=organization, **data
+            actor=self.principal.actor, organization=organization, precondition=self.if_match, **data
         )
         return self.detail_response(organization)
 
     @extend_schema(
         parameters=[OpenApiParameter("dryRun", OpenApiTypes.BOOL)],
-        responses=DeleteResultSerializer,
+        responses={200: DeleteResultSerializer},
     )
     def destroy(self, request, pk=None):
         organization = self.get_object()
         dry_run = _query_bool(request.query_params.get("dryRun"), "dryRun")
-        self.check_if_match(organization)
-        representation = self.represent(organization)
-        counts = services.organization_delete(
-            actor=self.principal.actor, organization=organization, dry_run=dry_run
+        deleted, counts = services.organization_delete(
+            actor=self.principal.actor, organization=organization, dry_run=dry_run, precondition=self.if_match
         )
-        body = {"organization": representation, "cascadeCounts": counts}
+        body = {"organization": self.represent(deleted), "cascadeCounts": counts}
         if dry_run:
             body["dryRun"] = True
         return Response(body)
@@ -138,22 +135,21 @@ class OrganizationViewSet(PortaViewSet):
     @action(detail=True, methods=["put"])
     def branding(self, request, pk=None):
         organization = self.get_object()
-        self.check_if_match(organization)
         data = self.validated(BrandingSerializer)
         organization = services.organization_update_branding(
-            actor=self.principal.actor, organization=organization, branding=data
+            actor=self.principal.actor, organization=organization, branding=data, precondition=self.if_match
         )
         return self.detail_response(organization)
 
     def _transition(self, action_name: str) -> Response:
         organization = self.get_object()
-        self.check_if_match(organization)
         data = self.validated(ReasonSerializer)
         organization = services.organization_transition(
             actor=self.principal.actor,
             organization=organization,
             action=action_name,
             reason=data.get("reason"),
+            precondition=self.if_match,
         )
         return self.detail_response(organization)
 

@@ -50,6 +50,7 @@ class PortaViewSet(GenericViewSet):
     output_serializer_class = None
     not_found_message: ClassVar[str] = "Resource not found"
     lookup_value_regex = "[^/]+"
+    metadata_class = None  # no OPTIONS self-description: the OpenAPI schema is the description
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -59,7 +60,7 @@ class PortaViewSet(GenericViewSet):
 
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         # A method the route does not serve is a 405 before any authentication or permission.
-        if request.method.lower() not in self.action_map and request.method not in ("OPTIONS", "HEAD"):
+        if request.method.lower() not in self.action_map and request.method != "HEAD":
             raise MethodNotAllowed(request.method)
         # DRF silently ignores a body sent without a Content-Type; the contract says 415.
         if request.method in ("POST", "PUT", "PATCH") and not request.content_type:
@@ -124,7 +125,9 @@ class PortaViewSet(GenericViewSet):
     def created_response(self, instance: Any, location: str) -> Response:
         return self.detail_response(instance, status=http.HTTP_201_CREATED, headers={"Location": location})
 
-    def check_if_match(self, instance: Any) -> None:
+    def if_match(self, instance: Any) -> None:
+        """The ``If-Match`` precondition. Services call it on the row they have locked, so two
+        writers holding the same ETag cannot both succeed (no lost update)."""
         check_if_match(self.request, self.represent(instance))
 
     def validated(self, serializer_class, data=None, **context: Any) -> dict[str, Any]:
