@@ -210,6 +210,9 @@ def password_grant(
         LOGIN_FAILURES.labels(reason="invalid_password").inc()
         if user.status == UserStatus.ACTIVE:
             _register_failed_password(user)
+        elif user.status == UserStatus.LOCKED:
+            # The same answer as for the right password, or the lock becomes a password oracle.
+            raise OAuthError("invalid_grant", "Account is locked")
         raise OAuthError("invalid_grant", "Invalid username or password")
     if user.status == UserStatus.LOCKED:
         LOGIN_FAILURES.labels(reason="locked").inc()

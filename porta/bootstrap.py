@@ -14,6 +14,8 @@ from audit.context import Actor
 from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
+from organizations.services import RESERVED_ORG_SLUGS
+from porta.slugs import slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
 from rbac.models import Permission, Role, RolePermission, UserRole
 
@@ -53,6 +55,9 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
     report = InitReport(admin_email=admin_email)
     organization = Organization.objects.filter(is_super_admin=True).first()
     if organization is None:
+        problem = slug_problem(slug, RESERVED_ORG_SLUGS)
+        if problem is not None:
+            raise ValueError(f"Invalid super-admin organization slug: {problem}")
         organization = Organization.objects.create(name="Porta Admin", slug=slug, is_super_admin=True)
         _created(report, f"super-admin organization '{slug}'", event_type="org.created",
                  target_type="organization", target_id=organization.id, org_id=organization.id)  # fmt: skip
@@ -65,7 +70,8 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
                  target_id=application.id)  # fmt: skip
 
     permissions = {p.slug: p for p in Permission.objects.filter(application=application)}
-    for slug_ in sorted(ALL_ADMIN_PERMISSIONS - set(permissions)):
+    new_permissions = sorted(ALL_ADMIN_PERMISSIONS - set(permissions))
+    for slug_ in new_permissions:
         permissions[slug_] = Permission.objects.create(application=application, slug=slug_, name=slug_)
         _created(report, f"permission {slug_}", event_type="permission.created", target_type="permission",
                  target_id=permissions[slug_].id)  # fmt: skip
@@ -75,10 +81,13 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
             slug=role_slug,
             defaults={"name": name, "description": description, "is_system": True},
         )
+        # A new role gets its whole grant; an existing one only the permissions new in this run (an
+        # upgrade that grew the catalogue), so links an operator removed on purpose stay removed.
+        linked = sorted(granted) if made else [p for p in new_permissions if p in granted]
+        RolePermission.objects.bulk_create(
+            [RolePermission(role=role, permission=permissions[p]) for p in linked]
+        )
         if made:
-            RolePermission.objects.bulk_create(
-                [RolePermission(role=role, permission=permissions[p]) for p in sorted(granted)]
-            )
             _created(
                 report, f"role {role_slug}", event_type="role.created", target_type="role", target_id=role.id
             )

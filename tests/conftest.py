@@ -69,8 +69,8 @@ class ApiClient:
 
     def _send(self, method: str, path: str, body: Any, headers: dict[str, str] | None):
         kwargs = self._headers(headers)
-        if body is None:
-            return getattr(self.client, method)(path, **kwargs)
+        if body is None:  # no body at all, as `curl -X POST` sends
+            return getattr(self.client, method)(path, b"", content_type="", **kwargs)
         return getattr(self.client, method)(
             path, orjson.dumps(body), content_type="application/json", **kwargs
         )
