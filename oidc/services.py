@@ -22,7 +22,7 @@ from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import RefreshToken
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
 from porta import ratelimit
-from porta.metrics import LOGIN_FAILURES, TOKENS_ISSUED
+from porta.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS, TOKENS_ISSUED
 from porta.tokens import keyed_hash, new_secret
 
 # A valid argon2id hash of a random string: checked when the user does not exist, so the
@@ -133,25 +133,31 @@ def _issue(
     return TokenResponse(access_token, settings.PORTA_ACCESS_TOKEN_TTL, refresh_token, scope)
 
 
-def _throttle_key(kind: str, value: str) -> str:
-    return f"login-fail:{kind}:{value}"
+def _throttle_keys(organization: Organization, ip: str, username: str) -> dict[str, tuple[str, int, str]]:
+    """The failure counters a login attempt is held to: its client IP and the account it names
+    (by e-mail, whether or not it exists, so the throttle does not reveal which accounts do)."""
+    account = f"{organization.id}:{username.strip().lower()}"
+    return {
+        "ip": (f"login-fail:ip:{ip}", settings.PORTA_LOGIN_IP_LIMIT, "from this address"),
+        "account": (f"login-fail:account:{account}", settings.PORTA_LOGIN_ACCOUNT_LIMIT, "for this account"),
+    }
 
 
-def _check_login_throttle(ip: str) -> None:
-    failures = ratelimit.peek_failures(_throttle_key("ip", ip))
-    if failures >= settings.PORTA_LOGIN_IP_LIMIT:
-        raise OAuthError(
-            "slow_down",
-            "Too many failed login attempts from this address. Try again later.",
-            status=429,
-            headers={"Retry-After": str(settings.PORTA_LOGIN_WINDOW)},
-        )
+def _check_login_throttle(keys: dict[str, tuple[str, int, str]]) -> None:
+    for key, limit, scope in keys.values():
+        if ratelimit.peek_failures(key) >= limit:
+            THROTTLED_REQUESTS.labels(scope="login").inc()
+            raise OAuthError(
+                "slow_down",
+                f"Too many failed login attempts {scope}. Try again later.",
+                status=429,
+                headers={"Retry-After": str(settings.PORTA_LOGIN_WINDOW)},
+            )
 
 
-def _record_failure(ip: str) -> None:
-    ratelimit.hit(
-        _throttle_key("ip", ip), limit=settings.PORTA_LOGIN_IP_LIMIT, window=settings.PORTA_LOGIN_WINDOW
-    )
+def _record_failure(keys: dict[str, tuple[str, int, str]]) -> None:
+    for key, limit, _ in keys.values():
+        ratelimit.hit(key, limit=limit, window=settings.PORTA_LOGIN_WINDOW)
 
 
 @transaction.atomic
@@ -190,14 +196,15 @@ def password_grant(
     *, organization: Organization, client: Client, username: str, password: str, scope: str | None, ip: str
 ) -> TokenResponse:
     global _DUMMY_HASH
-    _check_login_throttle(ip)
+    throttle_keys = _throttle_keys(organization, ip, username)
+    _check_login_throttle(throttle_keys)
     granted_scope = _granted_scope(client, scope)
     user = User.objects.filter(organization=organization, email__iexact=username).first()
     if user is None or not user.has_usable_password():
         if _DUMMY_HASH is None:
             _DUMMY_HASH = make_password(new_secret(16))
         check_password(password, _DUMMY_HASH)
-        _record_failure(ip)
+        _record_failure(throttle_keys)
         LOGIN_FAILURES.labels(reason="unknown_user").inc()
         raise OAuthError("invalid_grant", "Invalid username or password")
 
@@ -206,7 +213,7 @@ def password_grant(
         User.objects.filter(pk=user.pk).update(password=user.password)
 
     if not check_password(password, user.password, setter=rehash):
-        _record_failure(ip)
+        _record_failure(throttle_keys)
         LOGIN_FAILURES.labels(reason="invalid_password").inc()
         if user.status == UserStatus.ACTIVE:
             _register_failed_password(user)

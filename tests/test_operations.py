@@ -105,11 +105,12 @@ def test_a_production_start_without_its_secrets_fails_fast_naming_them(tmp_path)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DATABASE_URL", "REDIS_URL"))}
     env.update({"PORTA_ENV": "production", "PORTA_DATA_DIR": str(tmp_path)})
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    command = [sys.executable, "manage.py", "check"]
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    for name in ("PORTA_SECRET_KEY", "PORTA_KEY_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "PORTA_PUBLIC_URL"):
+    required = ["PORTA_SECRET_KEY", "PORTA_KEY_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL"]
+    required.append("PORTA_PUBLIC_URL")
+    for name in required:
         assert name in result.stderr
 
 

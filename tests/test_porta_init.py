@@ -229,7 +229,7 @@ def test_the_slug_flag_names_the_super_admin_organization(db):
 
 @pytest.mark.parametrize("slug", ["Not A Slug", "ab", "-porta", "api"])
 def test_a_slug_that_breaks_the_slug_rules_is_refused_and_nothing_is_created(db, slug):
-    with pytest.raises((CommandError, ValueError), match="[Ss]lug"):
+    with pytest.raises(CommandError, match="[Ss]lug"):
         init_with_flags("--slug", slug)
     assert not Organization.objects.exists()
 

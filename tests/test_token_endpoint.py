@@ -448,6 +448,26 @@ def test_failures_below_the_ip_limit_are_not_throttled(initialized, settings):
     assert token_request(password_form(), REMOTE_ADDR="10.1.1.5").status_code == 200
 
 
+# -- per-account throttle --------------------------------------------------------------------------
+
+
+def test_failures_against_one_account_from_many_ips_answer_429(admin, settings):
+    settings.PORTA_LOGIN_ACCOUNT_LIMIT = 3
+    settings.PORTA_AUTO_LOCKOUT = False
+    for n in range(3):
+        token_request(password_form(admin.email, "wrong"), REMOTE_ADDR=f"10.2.0.{n}")
+    response = token_request(password_form(admin.email, PASSWORD), REMOTE_ADDR="10.2.0.99")
+    assert_oauth_error(response, 429, "slow_down")
+    assert "account" in response.json()["error_description"]
+
+
+def test_the_account_throttle_does_not_affect_other_accounts(admin, settings):
+    settings.PORTA_LOGIN_ACCOUNT_LIMIT = 3
+    for n in range(3):
+        token_request(password_form("someone-else@example.com", "wrong"), REMOTE_ADDR=f"10.3.0.{n}")
+    assert token_request(password_form(admin.email, PASSWORD), REMOTE_ADDR="10.3.0.99").status_code == 200
+
+
 # -- organization status ---------------------------------------------------------------------------
 
 

@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
             "PORTA_PUBLIC_URL": "http://testserver",
         }
         print(f"PostgreSQL at {pg.url}, Redis at {rd.url}", flush=True)
-        return subprocess.call([sys.executable, "-m", "pytest", *argv], env=env)
+        # Two workers for two cores; each gets its own test database and Redis database.
+        parallel = [] if any(arg == "-n" or arg.startswith("-n") for arg in argv) else ["-n", "2"]
+        return subprocess.call([sys.executable, "-m", "pytest", *parallel, *argv], env=env)
 
 
 if __name__ == "__main__":

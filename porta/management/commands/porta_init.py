@@ -10,6 +10,15 @@ from django.core.validators import validate_email
 from porta.bootstrap import porta_init
 
 
+def write_private_file(path: str, text: str) -> None:
+    """Create (or replace) ``path`` readable by its owner only, never briefly world-readable."""
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 class Command(BaseCommand):
     help = "Create the super-admin organization, admin roles, porta-cli client, signing key and first admin."
 
@@ -19,13 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--slug", default="porta-admin")
         parser.add_argument(
             "--credentials-file",
-            help="Write the admin e-mail and a generated password here (mode 600) when an admin is created",
+            help="Write the admin's e-mail and password here (mode 600) when this run creates the admin",
         )
+        parser.add_argument("--no-input", action="store_true", help="Never prompt, even on a terminal")
 
-    def handle(self, *args, admin_email, admin_password, slug, credentials_file, **options):
-        interactive = sys.stdin.isatty() and not options.get("no_input")
+    def handle(self, *args, admin_email, admin_password, slug, credentials_file, no_input, **options):
+        interactive = sys.stdin.isatty() and not no_input
         if not admin_email:
-            admin_email = input("Admin e-mail: ").strip() if interactive else "admin@porta.local"
+            admin_email = (input("Admin e-mail: ").strip() if interactive else "") or "admin@porta.local"
         try:
             validate_email(admin_email)
         except ValidationError as exc:
@@ -38,7 +48,10 @@ class Command(BaseCommand):
                 admin_password, generated = secrets.token_urlsafe(18), True
         if len(admin_password) < 8:
             raise CommandError("The admin password must have at least 8 characters")
-        report = porta_init(admin_email=admin_email, admin_password=admin_password, slug=slug)
+        try:
+            report = porta_init(admin_email=admin_email, admin_password=admin_password, slug=slug)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         for item in report.created:
             self.stdout.write(f"created {item}")
         if not report.created:
@@ -47,7 +60,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Admin: {admin_email}"))
             if generated:
                 self.stdout.write(self.style.SUCCESS(f"Password: {admin_password}"))
-                if credentials_file:
-                    with open(credentials_file, "w") as fh:
-                        fh.write(f"{admin_email}\n{admin_password}\n")
-                    os.chmod(credentials_file, 0o600)
+            if credentials_file:
+                write_private_file(credentials_file, f"{admin_email}\n{admin_password}\n")
