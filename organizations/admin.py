@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from audit.context import Actor
 from organizations import services
 from organizations.models import Organization, User
+from porta.admin import ReadOnlyModelAdmin
 from porta.api.errors import ApiError
 
 
@@ -55,7 +56,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyModelAdmin):
     list_display = ("email", "organization", "status", "email_verified", "created_at")
     list_filter = ("status",)
     search_fields = ("email", "given_name", "family_name")
@@ -70,12 +71,3 @@ class UserAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -68,6 +68,17 @@ def snapshot(organization: Organization) -> dict[str, Any]:
     return {wire: getattr(organization, field) for wire, field in _AUDITED.items()}
 
 
+def _audit(event_type: str, actor: Actor, organization: Organization, **details: Any) -> None:
+    audit.record(
+        event_type=event_type,
+        actor=actor,
+        organization_id=organization.id,
+        target_type="organization",
+        target_id=organization.id,
+        **details,
+    )
+
+
 def slug_validation_error(slug: str) -> str | None:
     problem = slug_problem(slug, RESERVED_ORG_SLUGS)
     if problem is None and Organization.objects.filter(slug=slug).exists():
@@ -118,14 +129,7 @@ def organization_create(
             organization.save(force_insert=True)
     except IntegrityError as exc:
         raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
-    audit.record(
-        event_type="org.created",
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
-        changes=audit.diff({}, snapshot(organization)),
-    )
+    _audit("org.created", actor, organization, changes=audit.diff({}, snapshot(organization)))
     return organization
 
 
@@ -160,14 +164,7 @@ def organization_update(
         setattr(organization, name, value)
     _apply_branding(organization, branding or {})
     organization.save()
-    audit.record(
-        event_type="org.updated",
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
-        changes=audit.diff(before, snapshot(organization)),
-    )
+    _audit("org.updated", actor, organization, changes=audit.diff(before, snapshot(organization)))
     return organization
 
 
@@ -183,14 +180,7 @@ def organization_update_branding(
     before = snapshot(organization)
     _apply_branding(organization, branding)
     organization.save()
-    audit.record(
-        event_type="org.branding.updated",
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
-        changes=audit.diff(before, snapshot(organization)),
-    )
+    _audit("org.branding.updated", actor, organization, changes=audit.diff(before, snapshot(organization)))
     return organization
 
 
@@ -219,12 +209,10 @@ def organization_transition(
     before = organization.status
     organization.status = target
     organization.save(update_fields=["status", "updated_at"])
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
+    _audit(
+        event_type,
+        actor,
+        organization,
         changes={"status": {"before": before, "after": target}},
         metadata={"reason": reason} if reason else None,
     )
@@ -259,12 +247,10 @@ def organization_delete(
     counts = cascade_counts(organization)
     if dry_run:
         return organization, counts
-    audit.record(
-        event_type="org.destroyed",
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
+    _audit(
+        "org.destroyed",
+        actor,
+        organization,
         changes=audit.diff(snapshot(organization), {}),
         metadata={"cascadeCounts": counts},
     )

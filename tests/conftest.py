@@ -213,3 +213,31 @@ def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
 def _database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+TENANT_PASSWORD = "admin-password-1"
+
+
+@pytest.fixture
+def tenant_user(initialized) -> User:
+    """A user of tenant organization ``tenant-org``, whose public client ``tenant-cli`` may use
+    the password grant."""
+    from applications.models import Application
+    from applications.models import Client as OAuthClient
+
+    organization = Organization.objects.create(name="Tenant", slug="tenant-org")
+    application = Application.objects.create(name="Tenant app", slug="tenant-app")
+    OAuthClient.objects.create(
+        organization=organization,
+        application=application,
+        client_id="tenant-cli",
+        client_name="Tenant CLI",
+        client_type="public",
+        application_type="native",
+        grant_types=["password", "refresh_token"],
+        token_endpoint_auth_method="none",
+    )
+    user = User(organization=organization, email="someone@tenant.example")
+    user.set_password(TENANT_PASSWORD)
+    user.save()
+    return user

@@ -187,26 +187,6 @@ def test_roles_combine_their_permissions(api_as):
 # -- tenant users ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tenant_user(initialized) -> User:
-    organization = Organization.objects.create(name="Tenant", slug="tenant-org")
-    application = Application.objects.create(name="Tenant app", slug="tenant-app")
-    OAuthClient.objects.create(
-        organization=organization,
-        application=application,
-        client_id="tenant-cli",
-        client_name="Tenant CLI",
-        client_type="public",
-        application_type="native",
-        grant_types=["password", "refresh_token"],
-        token_endpoint_auth_method="none",
-    )
-    user = User(organization=organization, email="someone@tenant.example")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
-
-
 def tenant_login(user: User, client_id: str = "tenant-cli") -> ApiClient:
     client = Client()
     response = post_form(

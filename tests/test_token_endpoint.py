@@ -67,23 +67,8 @@ def admin(make_admin) -> User:
 
 
 @pytest.fixture
-def tenant(initialized) -> Organization:
-    organization = Organization.objects.create(name="Tenant", slug="tenant-org")
-    application = Application.objects.create(name="Tenant app", slug="tenant-app")
-    OAuthClient.objects.create(
-        organization=organization,
-        application=application,
-        client_id="tenant-cli",
-        client_name="Tenant CLI",
-        client_type="public",
-        application_type="native",
-        grant_types=["password", "refresh_token"],
-        token_endpoint_auth_method="none",
-    )
-    user = User(organization=organization, email="someone@tenant.example")
-    user.set_password(PASSWORD)
-    user.save()
-    return organization
+def tenant(tenant_user) -> Organization:
+    return tenant_user.organization
 
 
 # -- successful password grant ---------------------------------------------------------------------
