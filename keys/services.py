@@ -7,12 +7,10 @@ import hashlib
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from jwt.algorithms import ECAlgorithm
@@ -21,8 +19,8 @@ from audit import services as audit
 from audit.context import Actor
 from keys import crypto
 from keys.models import SigningKey, SigningKeyStatus
+from porta import versions
 
-KEYRING_VERSION_KEY = "keys:version"
 PUBLISHED_STATUSES = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED)
 
 
@@ -85,14 +83,15 @@ class _Keyring:
 
 _lock = threading.Lock()
 _keyring: _Keyring | None = None
-# While the shared cache is unreachable, how stale this process's keyring may get.
+# A keyring is reloaded at least this often, whatever the version stamps say.
+KEYRING_MAX_AGE = 60.0
 _UNVERSIONED_MAX_AGE = 1.0
 
 
 def invalidate_keyring() -> None:
     """Every process reloads its keys on its next token operation."""
     global _keyring
-    cache.set(KEYRING_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    versions.bump(versions.KEYS)
     _keyring = None
 
 
@@ -111,20 +110,22 @@ def _load(version: str | None) -> _Keyring:
     return _Keyring(version, time.monotonic(), verifying, signing_kid, signing_key, {"keys": jwks})
 
 
-def keyring() -> _Keyring:
-    """The current keys, parsed once per process and reloaded when any process changes them."""
+def keyring(version: str | None = None, *, versioned: bool = False) -> _Keyring:
+    """The current keys, parsed once per process and reloaded when any process changes them.
+
+    ``versioned`` callers pass the KEYS stamp they already read (one Redis round trip per
+    request for every stamp); others let this read it.
+    """
     global _keyring
-    version = cache.get(KEYRING_VERSION_KEY)
+    if not versioned:
+        (version,) = versions.read(versions.KEYS)
     current = _keyring
-    if current is not None and (
-        (version is not None and current.version == version)
-        or (version is None and time.monotonic() - current.loaded_at < _UNVERSIONED_MAX_AGE)
-    ):
-        return current
+    if current is not None:
+        age = time.monotonic() - current.loaded_at
+        if (version is not None and current.version == version and age < KEYRING_MAX_AGE) or (
+            version is None and age < _UNVERSIONED_MAX_AGE
+        ):
+            return current
     with _lock:
-        if version is None:
-            version = uuid.uuid4().hex
-            if not cache.add(KEYRING_VERSION_KEY, version, timeout=None):
-                version = cache.get(KEYRING_VERSION_KEY)
         _keyring = _load(version)
         return _keyring

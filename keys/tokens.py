@@ -63,7 +63,8 @@ def sign_access_token(
     return token, claims
 
 
-def verify_access_token(token: str, *, issuer: str | None, audience: str) -> dict[str, Any]:
+def verify_access_token(token: str, *, issuer: str | None, audience: str, ring=None) -> dict[str, Any]:
+    """The token's claims, or TokenInvalid. ``ring`` is the keyring to trust (default: current)."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -72,7 +73,7 @@ def verify_access_token(token: str, *, issuer: str | None, audience: str) -> dic
         raise TokenInvalid(f"algorithm {header.get('alg')!r} is not accepted")
     if header.get("typ") != ACCESS_TOKEN_TYPE:
         raise TokenInvalid("not an access token")
-    key = keyring().verifying.get(header.get("kid") or "")
+    key = (ring or keyring()).verifying.get(header.get("kid") or "")
     if key is None:
         raise TokenInvalid("unknown or revoked signing key")
     try:

@@ -15,6 +15,7 @@ from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
 from organizations.services import RESERVED_ORG_SLUGS
+from porta.invalidation import principals_changed
 from porta.slugs import slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
 from rbac.models import Permission, Role, RolePermission, UserRole
@@ -127,4 +128,5 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
         UserRole.objects.create(user=user, role=super_role)
         _created(report, f"role porta-super-admin for {admin_email}", event_type="user.role.assigned",
                  target_type="user", target_id=user.id, org_id=organization.id)  # fmt: skip
+    principals_changed()  # role links were bulk-created, bypassing model signals
     return report

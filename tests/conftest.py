@@ -39,6 +39,8 @@ def _fresh_shared_state() -> Iterator[None]:
     from django.core.cache import cache
 
     import keys.services
+    from porta import versions
+    from porta.api.authentication import forget_authorizations
 
     client = get_redis()
     if client is not None:
@@ -47,8 +49,11 @@ def _fresh_shared_state() -> Iterator[None]:
     ratelimit._local_windows.clear()
     ratelimit._redis_down_until = 0.0
     keys.services._keyring = None
+    versions._local.clear()
+    forget_authorizations()
     yield
     keys.services._keyring = None
+    forget_authorizations()
 
 
 @dataclass

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from porta.api.serializers import TimestampField
+from porta.api.serializers import ReadSerializer, TimestampField
 
 
-class AuditEntrySerializer(serializers.Serializer):
+class AuditEntrySerializer(ReadSerializer):
     id = serializers.UUIDField()
     eventType = serializers.CharField(source="event_type")
     actorType = serializers.CharField(source="actor_type")

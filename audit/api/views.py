@@ -48,5 +48,5 @@ def history_response(view: PortaViewSet, target_type: str, target_id) -> Respons
         view.request,
         entries,
         ordering=ordering,
-        serialize=lambda rows: AuditEntrySerializer(rows, many=True).data,
+        serialize=AuditEntrySerializer.represent_many,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from porta.api.serializers import StrictSerializer, TimestampField
+from porta.api.serializers import ReadSerializer, StrictSerializer, TimestampField
 
 LOGIN_METHODS = ("password", "magic_link")
 
@@ -25,7 +25,7 @@ class BrandingSerializer(StrictSerializer):
     )
 
 
-class OrganizationSerializer(serializers.Serializer):
+class OrganizationSerializer(ReadSerializer):
     """The wire representation of an organization."""
 
     id = serializers.UUIDField()

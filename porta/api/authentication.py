@@ -3,45 +3,86 @@
 JWTs are verified with PyJWT directly over our own ``kid``-aware keyring (keys.tokens), not
 djangorestframework-simplejwt: simplejwt holds a single signing key and cannot rotate keys by
 ``kid``, and its token model does not fit Porta's per-organization issuers.
+
+Per request this costs one signature check, one Redis MGET of version stamps and one primary-key
+query for the user and organization, read fresh so that a suspension, however it was written,
+cuts the caller off at once. The admin roles and permissions (a five-table join) are cached per
+process and dropped as soon as any process changes a role, a permission or an assignment
+(porta.invalidation bumps the PRINCIPALS stamp).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import uuid
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from organizations.models import OrganizationStatus, User, UserStatus
+from porta import versions
 from porta.api.principal import Principal
 from porta.ids import parse_uuid
-from rbac.selectors import admin_authorization
+from rbac.selectors import AdminAuthorization, admin_authorization
 
 logger = logging.getLogger("porta.auth")
+
+AUTHORIZATION_MAX_AGE = 30.0  # bounds staleness should a version bump ever be lost
+_AUTHORIZATION_CACHE_SIZE = 10_000
+_authorizations: dict[uuid.UUID, tuple[str, float, AdminAuthorization]] = {}
+_authorizations_lock = threading.Lock()
 
 
 def admin_api_audience() -> str:
     return settings.PORTA_PUBLIC_URL + ADMIN_API_AUDIENCE_PATH
 
 
+def forget_authorizations() -> None:
+    """Drop this process's cached principals (tests; other processes follow the stamp)."""
+    with _authorizations_lock:
+        _authorizations.clear()
+
+
+def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
+    cached = _authorizations.get(user_id)
+    if (
+        cached is not None
+        and stamp is not None
+        and cached[0] == stamp
+        and time.monotonic() - cached[1] < AUTHORIZATION_MAX_AGE
+    ):
+        return cached[2]
+    authorization = admin_authorization(user_id)
+    if stamp is not None:
+        with _authorizations_lock:
+            if len(_authorizations) >= _AUTHORIZATION_CACHE_SIZE:
+                _authorizations.clear()
+            _authorizations[user_id] = (stamp, time.monotonic(), authorization)
+    return authorization
+
+
 def principal_from_access_token(token: str) -> Principal:
+    keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
     try:
-        claims = verify_access_token(token, issuer=None, audience=admin_api_audience())
+        claims = verify_access_token(
+            token, issuer=None, audience=admin_api_audience(), ring=keyring(keys_stamp, versioned=True)
+        )
     except TokenInvalid as exc:
         logger.info("Rejected access token: %s", exc)
         raise AuthenticationFailed("Invalid or expired token") from exc
     user_id = parse_uuid(claims.get("sub"))
-    user = (
-        User.objects.select_related("organization").filter(pk=user_id).first()
-        if user_id is not None
-        else None
-    )
-    if user is None or claims.get("iss") != issuer_for(user.organization.slug):
+    user = User.objects.select_related("organization").filter(pk=user_id).first() if user_id else None
+    if user is None:
         raise AuthenticationFailed("Invalid or expired token")
     organization = user.organization
+    if claims.get("iss") != issuer_for(organization.slug):
+        raise AuthenticationFailed("Invalid or expired token")
     if not organization.is_super_admin:
         # Only the super-admin organization's issuer speaks for the admin API.
         raise AuthenticationFailed("Token was not issued by the admin issuer")
@@ -51,7 +92,7 @@ def principal_from_access_token(token: str) -> Principal:
         user=user,
         organization_id=organization.id,
         is_admin_org_member=True,
-        authorization=admin_authorization(user.id),
+        authorization=_authorization(user.id, principals_stamp),
         credential="jwt",
         scope_organization_id=None,
         claims=claims,

@@ -37,3 +37,32 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class ReadSerializer(serializers.Serializer):
+    """An output-only serializer with a fast path for plain rows.
+
+    DRF deep-copies every declared field each time a serializer is instantiated, which costs more
+    than rendering a single object. ``represent`` binds the fields once per class and reuses them;
+    the output is exactly what ``Serializer(instance).data`` gives (checked by the tests).
+    """
+
+    @classmethod
+    def _bound_fields(cls) -> list[serializers.Field]:
+        bound = cls.__dict__.get("_porta_bound_fields")
+        if bound is None:
+            bound = list(cls()._readable_fields)
+            cls._porta_bound_fields = bound
+        return bound
+
+    @classmethod
+    def represent(cls, instance) -> dict:
+        data = {}
+        for field in cls._bound_fields():
+            attribute = field.get_attribute(instance)
+            data[field.field_name] = None if attribute is None else field.to_representation(attribute)
+        return data
+
+    @classmethod
+    def represent_many(cls, instances) -> list[dict]:
+        return [cls.represent(instance) for instance in instances]

@@ -111,7 +111,7 @@ class PortaViewSet(GenericViewSet):
     # -- responses -----------------------------------------------------------------------------
 
     def represent(self, instance: Any) -> dict[str, Any]:
-        return self.output_serializer_class(instance, context=self.get_serializer_context()).data
+        return self.output_serializer_class.represent(instance)
 
     def detail_response(self, instance: Any, *, status: int = http.HTTP_200_OK, headers=None) -> Response:
         data = self.represent(instance)
@@ -151,11 +151,10 @@ class PortaViewSet(GenericViewSet):
             default_order=self.default_order,
         )
         queryset = self.filtered(self.get_queryset() if queryset is None else queryset)
-        context = self.get_serializer_context()
         return paginate(
             self.request,
             queryset,
             ordering=ordering,
-            serialize=lambda rows: self.output_serializer_class(rows, many=True, context=context).data,
+            serialize=self.output_serializer_class.represent_many,
             allow_cursor=self.allow_cursor,
         )

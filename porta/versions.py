@@ -1,0 +1,62 @@
+"""Version stamps: every process keeps hot data (signing keys, admin principals) in memory and
+still sees a change made by any process on its very next request.
+
+A writer bumps a stamp; a reader fetches all the stamps it needs in one Redis MGET and trusts
+its in-memory copy only while the stamp it was built under is unchanged. Stamps are random
+tokens rather than counters, so a Redis restart (stamps gone) can never make an old copy look
+current. Without Redis (embedded default, one process) stamps live in the process. If Redis
+cannot be reached, ``read`` answers None and callers go to the database instead of trusting a
+cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis as redis_lib
+
+from porta.redis import get_redis
+
+logger = logging.getLogger("porta.versions")
+
+KEYS = "keys"
+PRINCIPALS = "principals"
+
+_local: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    return f"porta:ver:{name}"
+
+
+def read(*names: str) -> tuple[str | None, ...]:
+    client = get_redis()
+    if client is None:
+        return tuple(_local.setdefault(name, uuid.uuid4().hex) for name in names)
+    try:
+        values = client.mget([_key(name) for name in names])
+        stamps = []
+        for name, value in zip(names, values, strict=True):
+            if value is None:  # first use, or Redis lost its data: start a new epoch
+                client.set(_key(name), uuid.uuid4().hex, nx=True)
+                value = client.get(_key(name))
+            stamps.append(value.decode() if value is not None else None)
+        return tuple(stamps)
+    except redis_lib.RedisError as exc:
+        logger.warning("Cannot read version stamps from Redis, bypassing caches: %s", exc)
+        return (None,) * len(names)
+
+
+def bump(name: str) -> None:
+    """Invalidate every process's copy of ``name``."""
+    _local[name] = uuid.uuid4().hex
+    client = get_redis()
+    if client is None:
+        return
+    try:
+        client.set(_key(name), uuid.uuid4().hex)
+    except redis_lib.RedisError as exc:
+        # Other processes read None while Redis is down and bypass their caches; cached copies
+        # also expire after a short maximum age, which bounds staleness if Redis comes back.
+        logger.warning("Cannot bump version stamp %s in Redis: %s", name, exc)
