@@ -146,7 +146,8 @@ if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("PORTA_DB_CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # A health check is an extra SELECT 1 round trip on every request; off unless asked for.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("PORTA_DB_CONN_HEALTH_CHECKS", default=False)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -205,7 +206,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.str("PORTA_STATIC_ROOT", default=str(DATA_DIR / "static"))
 # Outside production, serve the admin's and the API docs' assets straight from the packages.
 WHITENOISE_USE_FINDERS = not PRODUCTION
-WHITENOISE_AUTOREFRESH = PORTA_ENV == "development"
+WHITENOISE_AUTOREFRESH = DEBUG  # re-scanning for static files costs ~40 µs on every request
 
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
