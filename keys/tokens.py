@@ -6,6 +6,7 @@ ES256, the key comes from our own table, and issuer, audience and expiry are che
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from typing import Any
@@ -63,8 +64,38 @@ def sign_access_token(
     return token, claims
 
 
+_VERIFIED_CACHE_SIZE = 10_000
+# token digest → (keyring it was verified under, issuer, audience, claims)
+_verified: dict[bytes, tuple[Any, str | None, str, dict[str, Any]]] = {}
+
+
+def _still_valid(claims: dict[str, Any]) -> bool:
+    now = time.time()
+    return claims["exp"] + LEEWAY_SECONDS > now and claims.get("nbf", 0) - LEEWAY_SECONDS <= now
+
+
 def verify_access_token(token: str, *, issuer: str | None, audience: str, ring=None) -> dict[str, Any]:
-    """The token's claims, or TokenInvalid. ``ring`` is the keyring to trust (default: current)."""
+    """The token's claims, or TokenInvalid. ``ring`` is the keyring to trust (default: current).
+
+    A token this process verified before under the same keyring object is not verified again
+    (the ES256 check and PyJWT's parsing are most of the cost); its expiry still is. Any key
+    change loads a new keyring, which misses every remembered token.
+    """
+    ring = ring or keyring()
+    digest = hashlib.sha256(token.encode()).digest()
+    remembered = _verified.get(digest)
+    if remembered is not None and remembered[0] is ring and remembered[1:3] == (issuer, audience):
+        if _still_valid(remembered[3]):
+            return remembered[3]
+        raise TokenInvalid("token has expired")
+    claims = _verify(token, issuer=issuer, audience=audience, ring=ring)
+    if len(_verified) >= _VERIFIED_CACHE_SIZE:
+        _verified.clear()
+    _verified[digest] = (ring, issuer, audience, claims)
+    return claims
+
+
+def _verify(token: str, *, issuer: str | None, audience: str, ring) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -73,7 +104,7 @@ def verify_access_token(token: str, *, issuer: str | None, audience: str, ring=N
         raise TokenInvalid(f"algorithm {header.get('alg')!r} is not accepted")
     if header.get("typ") != ACCESS_TOKEN_TYPE:
         raise TokenInvalid("not an access token")
-    key = (ring or keyring()).verifying.get(header.get("kid") or "")
+    key = ring.verifying.get(header.get("kid") or "")
     if key is None:
         raise TokenInvalid("unknown or revoked signing key")
     try:

@@ -39,6 +39,7 @@ def _fresh_shared_state() -> Iterator[None]:
     from django.core.cache import cache
 
     import keys.services
+    import keys.tokens
     from porta import versions
     from porta.api.authentication import forget_authorizations
 
@@ -49,6 +50,7 @@ def _fresh_shared_state() -> Iterator[None]:
     ratelimit._local_windows.clear()
     ratelimit._redis_down_until = 0.0
     keys.services._keyring = None
+    keys.tokens._verified.clear()
     versions._local.clear()
     forget_authorizations()
     yield

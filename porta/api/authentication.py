@@ -4,8 +4,9 @@ JWTs are verified with PyJWT directly over our own ``kid``-aware keyring (keys.t
 djangorestframework-simplejwt: simplejwt holds a single signing key and cannot rotate keys by
 ``kid``, and its token model does not fit Porta's per-organization issuers.
 
-Per request this costs one signature check, one Redis MGET of version stamps and one primary-key
-query for the user and organization, read fresh so that a suspension, however it was written,
+Per request this costs one Redis MGET of version stamps, one signature check (skipped for a token
+this process already verified under the same keys) and one primary-key query for the user and
+organization, read fresh so that a suspension, however it was written,
 cuts the caller off at once. The admin roles and permissions (a five-table join) are cached per
 process and dropped as soon as any process changes a role, a permission or an assignment
 (porta.invalidation bumps the PRINCIPALS stamp).
@@ -25,7 +26,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
-from organizations.models import OrganizationStatus, User, UserStatus
+from organizations.selectors import user_standing
 from porta import versions
 from porta.api.principal import Principal
 from porta.ids import parse_uuid
@@ -77,20 +78,17 @@ def principal_from_access_token(token: str) -> Principal:
         logger.info("Rejected access token: %s", exc)
         raise AuthenticationFailed("Invalid or expired token") from exc
     user_id = parse_uuid(claims.get("sub"))
-    user = User.objects.select_related("organization").filter(pk=user_id).first() if user_id else None
-    if user is None:
+    user = user_standing(user_id) if user_id else None
+    if user is None or claims.get("iss") != issuer_for(user.organization_slug):
         raise AuthenticationFailed("Invalid or expired token")
-    organization = user.organization
-    if claims.get("iss") != issuer_for(organization.slug):
-        raise AuthenticationFailed("Invalid or expired token")
-    if not organization.is_super_admin:
+    if not user.organization_is_super_admin:
         # Only the super-admin organization's issuer speaks for the admin API.
         raise AuthenticationFailed("Token was not issued by the admin issuer")
-    if user.status != UserStatus.ACTIVE or organization.status != OrganizationStatus.ACTIVE:
+    if not user.is_active:
         raise AuthenticationFailed("User is not active")
     return Principal(
         user=user,
-        organization_id=organization.id,
+        organization_id=user.organization_id,
         is_admin_org_member=True,
         authorization=_authorization(user.id, principals_stamp),
         credential="jwt",

@@ -102,7 +102,8 @@ class PortaViewSet(GenericViewSet):
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         filters = self.lookup_filters(value)
-        obj = self.get_queryset().filter(**filters).first() if filters is not None else None
+        # [:1] rather than first(): a lookup by key needs no ORDER BY.
+        obj = next(iter(self.get_queryset().filter(**filters)[:1]), None) if filters is not None else None
         if obj is None:
             raise NotFound(self.not_found_message)
         self.check_object_permissions(self.request, obj)
