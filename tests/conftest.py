@@ -41,6 +41,7 @@ def _fresh_shared_state() -> Iterator[None]:
     import keys.services
     import keys.tokens
     from porta import versions
+    from porta.api import pagination
     from porta.api.authentication import forget_authorizations
 
     client = get_redis()
@@ -51,6 +52,7 @@ def _fresh_shared_state() -> Iterator[None]:
     ratelimit._redis_down_until = 0.0
     keys.services._keyring = None
     keys.tokens._verified.clear()
+    pagination._counts.clear()
     versions._local.clear()
     forget_authorizations()
     yield
