@@ -63,7 +63,8 @@ def test_a_write_through_one_server_process_updates_the_total_another_one_report
         return response.json()["pagination"]["total"]
 
     before = remote_total()
-    created = requests.post(f"{writer.base_url}{ORGS}", json={"name": "Elsewhere"}, headers=headers, timeout=10)
+    body = {"name": "Elsewhere"}
+    created = requests.post(f"{writer.base_url}{ORGS}", json=body, headers=headers, timeout=10)
     assert created.status_code == 201, created.text
     assert remote_total() == before + 1
 
