@@ -118,3 +118,7 @@ def test_nul_characters_in_a_query_are_a_bad_request_not_a_crash(api):
     response = api.get("/api/admin/organizations", {"search": "a\x00b"})
     assert response.status_code == 400
     assert response.json()["error"] == "BadRequest"
+
+
+def test_the_django_admin_is_titled_porta(db):
+    assert b"Porta admin" in Client().get("/admin/login/").content
