@@ -211,6 +211,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.str("PORTA_STATIC_ROOT", default=str(DATA_DIR / "static"))
 # Outside production, serve the admin's and the API docs' assets straight from the packages.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 WHITENOISE_AUTOREFRESH = DEBUG  # re-scanning for static files costs ~40 µs on every request
 
 # Contract §1: request bodies above 2 MiB are refused with 413.
