@@ -257,7 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "porta.api.schema.strip_trailing_slashes",
+        "porta.api.schema.finish_schema",
     ],
 }
 

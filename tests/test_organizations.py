@@ -339,3 +339,25 @@ def test_delete_refuses_a_malformed_dry_run_flag(api):
 def test_a_new_organization_has_equal_created_and_updated_times(api):
     body = create(api)
     assert body["createdAt"] == body["updatedAt"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 123},
+        {"name": "Acme", "branding": {"customCss": 0}},
+        {"name": "Acme", "defaultLocale": True},
+        {"name": "Acme", "defaultLoginMethods": "password"},
+    ],
+    ids=["number-for-name", "number-for-css", "bool-for-locale", "string-for-list"],
+)
+def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(api, body):
+    response = api.post(ORGS, body)
+    assert response.status_code == 400
+    assert not Organization.objects.filter(slug="acme").exists()
+
+
+def test_a_non_string_reason_is_refused(api):
+    org = OrganizationFactory()
+    assert api.post(f"{ORGS}/{org.id}/suspend", {"reason": 0}).status_code == 400
+    assert Organization.objects.get(pk=org.id).status == "active"

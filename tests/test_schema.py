@@ -178,3 +178,14 @@ def test_the_organization_delete_documents_its_200_body(schema):
     responses = operations(schema)[("delete", "/api/admin/organizations/{id}")]["responses"]
     assert "200" in responses
     assert "204" not in responses
+
+
+def test_list_operations_document_the_collection_envelope(schema):
+    for path in ("/api/admin/organizations", "/api/admin/audit", "/api/admin/organizations/{id}/history"):
+        body = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+        assert set(component["properties"]) == {"data", "pagination"}
+
+
+def test_request_bodies_are_documented_as_refusing_unknown_fields(schema):
+    assert schema["components"]["schemas"]["OrganizationCreateRequest"]["additionalProperties"] is False

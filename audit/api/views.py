@@ -9,7 +9,7 @@ from audit.api.serializers import AuditEntrySerializer
 from audit.filtersets import AuditEntryFilterSet, HistoryFilterSet
 from audit.models import AuditEntry
 from porta.api.pagination import ordering_from_request, paginate
-from porta.api.schema import list_parameters
+from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet, apply_filterset
 
 
@@ -27,7 +27,9 @@ class AuditViewSet(PortaViewSet):
     def scoped_queryset(self) -> QuerySet:
         return selectors.audit_entries()
 
-    @extend_schema(parameters=list_parameters(AuditEntryFilterSet), responses=AuditEntrySerializer(many=True))
+    @extend_schema(
+        parameters=list_parameters(AuditEntryFilterSet), responses=collection(AuditEntrySerializer)
+    )
     def list(self, request):
         return self.list_response()
 

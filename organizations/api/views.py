@@ -20,7 +20,7 @@ from organizations.api.serializers import (
 from organizations.filtersets import OrganizationFilterSet
 from organizations.models import Organization
 from porta.api.errors import ValidationFailed
-from porta.api.schema import list_parameters
+from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
 from porta.slugs import SLUG_MAX
@@ -78,7 +78,7 @@ class OrganizationViewSet(PortaViewSet):
         return {"slug": value} if 0 < len(value) <= SLUG_MAX else None
 
     @extend_schema(
-        parameters=list_parameters(OrganizationFilterSet), responses=OrganizationSerializer(many=True)
+        parameters=list_parameters(OrganizationFilterSet), responses=collection(OrganizationSerializer)
     )
     def list(self, request):
         return self.list_response()
@@ -173,7 +173,7 @@ class OrganizationViewSet(PortaViewSet):
     def restore(self, request, pk=None):
         return self._transition("restore")
 
-    @extend_schema(parameters=list_parameters(), responses=AuditEntrySerializer(many=True))
+    @extend_schema(parameters=list_parameters(), responses=collection(AuditEntrySerializer))
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         organization = self.get_object()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
@@ -34,6 +36,11 @@ _ERRORS_WRITE = {
 
 
 class PortaAutoSchema(AutoSchema):
+    def _is_list_view(self, serializer=None) -> bool:
+        # Lists declare their envelope with collection(): a response body is never wrapped in a
+        # bare array. (Called without a serializer it only names the operation: keep "list".)
+        return False if serializer is not None else super()._is_list_view()
+
     def get_description(self) -> str:
         description = super().get_description() or ""
         permission = required_permission(self.view) if hasattr(self.view, "permission_map") else None
@@ -80,7 +87,34 @@ def list_parameters(filterset_class=None, *, cursor: bool = True) -> list[OpenAp
     return params
 
 
-def strip_trailing_slashes(result, generator, request, public):
-    """Routes accept an optional trailing slash; the schema documents the canonical form."""
+_Pagination = inline_serializer(
+    name="Pagination",
+    fields={
+        "total": serializers.IntegerField(required=False, help_text="Page mode"),
+        "page": serializers.IntegerField(required=False, help_text="Page mode"),
+        "pageSize": serializers.IntegerField(required=False, help_text="Page mode"),
+        "totalPages": serializers.IntegerField(required=False, help_text="Page mode"),
+        "nextCursor": serializers.CharField(required=False, allow_null=True, help_text="Cursor mode"),
+        "hasMore": serializers.BooleanField(required=False, help_text="Cursor mode"),
+        "limit": serializers.IntegerField(required=False, help_text="Cursor mode"),
+    },
+)
+
+
+@functools.cache
+def collection(item_serializer) -> object:
+    """The collection envelope ``{"data": [...], "pagination": {...}}`` of ``item_serializer``."""
+    return inline_serializer(
+        name=f"{item_serializer.__name__.removesuffix('Serializer')}List",
+        fields={"data": item_serializer(many=True), "pagination": _Pagination},
+    )
+
+
+def finish_schema(result, generator, request, public):
+    """Routes accept an optional trailing slash: document the canonical form. Request bodies
+    refuse unknown fields: say so with additionalProperties false."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
     return result

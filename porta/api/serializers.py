@@ -36,7 +36,27 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            wrong_types = {
+                name: [message]
+                for name, value in data.items()
+                if value is not None and (message := _json_type_problem(self.fields[name], value))
+            }
+            if wrong_types:
+                raise serializers.ValidationError(wrong_types)
         return super().to_internal_value(data)
+
+
+def _json_type_problem(field: serializers.Field, value) -> str | None:
+    """DRF coerces 0 to "0" and "true" to True; a JSON API should take each type as itself."""
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return "Must be a string."
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return "Must be true or false."
+    if isinstance(field, serializers.IntegerField) and (
+        isinstance(value, bool) or not isinstance(value, int)
+    ):
+        return "Must be an integer."
+    return None
 
 
 class ReadSerializer(serializers.Serializer):
