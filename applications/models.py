@@ -30,6 +30,29 @@ class Application(TimestampedModel):
         return self.slug
 
 
+class ModuleStatus(models.TextChoices):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class Module(TimestampedModel):
+    """A part of an application (billing, reporting…); slugs are unique within the application."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="modules")
+    name = models.CharField(max_length=255)
+    slug = models.CharField(max_length=100)
+    description = models.TextField(max_length=2000, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=ModuleStatus.choices, default=ModuleStatus.ACTIVE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "slug"], name="module_slug_per_app")]
+        indexes = [models.Index(fields=["application", "created_at", "id"], name="module_app_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}/{self.slug}"
+
+
 class ClientStatus(models.TextChoices):
     ACTIVE = "active"
     INACTIVE = "inactive"
@@ -62,8 +85,37 @@ class Client(TimestampedModel):
     class Meta:
         indexes = [
             models.Index(fields=["organization", "created_at", "id"], name="client_org_created_idx"),
+            models.Index(fields=["application", "created_at", "id"], name="client_app_created_idx"),
             models.Index(fields=["created_at", "id"], name="client_created_idx"),
+            models.Index(fields=["client_name", "id"], name="client_name_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.client_name} ({self.client_id})"
+
+
+class ClientSecretStatus(models.TextChoices):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+class ClientSecret(TimestampedModel):
+    """One secret of a confidential client. Several can be active at once, so a secret can be
+    rotated without downtime. Only a keyed hash (HMAC-SHA256 with the server pepper) is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="secrets")
+    label = models.CharField(max_length=255, blank=True, default="")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=20, choices=ClientSecretStatus.choices, default=ClientSecretStatus.ACTIVE
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "status"], name="client_secret_status_idx")]
+
+    def __str__(self) -> str:
+        return f"secret {self.id} of {self.client_id} ({self.status})"
