@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from applications.models import Application, Client
+from applications.models import Application, Client, Module
 from porta.admin import ReadOnlyModelAdmin
 
 
@@ -8,7 +8,15 @@ from porta.admin import ReadOnlyModelAdmin
 class ApplicationAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "slug", "status", "created_at")
     list_filter = ("status",)
-    search_fields = ("name", "slug")
+    search_fields = ("name", "slug", "description")
+
+
+@admin.register(Module)
+class ModuleAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "slug", "application", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "slug", "application__slug")
+    list_select_related = ("application",)
 
 
 @admin.register(Client)

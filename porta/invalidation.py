@@ -38,7 +38,11 @@ def _rows_changed_signal(sender, **_: object) -> None:
 
 
 #: Models whose list totals are cached between writes.
-COUNTED_MODELS = ("organizations.Organization", "audit.AuditEntry")
+COUNTED_MODELS = (
+    "organizations.Organization",
+    "audit.AuditEntry",
+    "applications.Application",
+)
 
 
 def connect() -> None:

@@ -3,6 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
@@ -11,6 +12,8 @@ from porta.views import admin_metadata
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register(r"applications/(?P<application_id>[^/]+)/modules", ModuleViewSet, basename="module")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),
