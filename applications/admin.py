@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from applications.models import Application, Client, Module
+from applications.models import Application, Client, ClientSecret, Module
 from porta.admin import ReadOnlyModelAdmin
 
 
@@ -21,7 +21,24 @@ class ModuleAdmin(ReadOnlyModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(ReadOnlyModelAdmin):
-    list_display = ("client_name", "client_id", "organization", "application", "status")
-    list_filter = ("status", "client_type")
-    search_fields = ("client_name", "client_id")
+    class SecretInline(admin.TabularInline):
+        """Secrets by their metadata only: the hash never appears in the admin."""
+
+        model = ClientSecret
+        fields = ("label", "status", "expires_at", "last_used_at", "created_at")
+        readonly_fields = fields
+        extra = 0
+        can_delete = False
+        show_change_link = False
+
+        def has_add_permission(self, request, obj=None):
+            return False
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+    list_display = ("client_name", "client_id", "organization", "application", "client_type", "status")
+    list_filter = ("status", "client_type", "application_type")
+    search_fields = ("client_name", "client_id", "organization__slug", "application__slug")
     list_select_related = ("organization", "application")
+    inlines = (SecretInline,)

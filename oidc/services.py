@@ -5,15 +5,20 @@ Errors are OAuth 2 errors (RFC 6749 §5.2), raised as ``OAuthError`` and rendere
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import uuid
 from dataclasses import dataclass
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from applications.client_services import client_secret_verify
 from applications.models import ApplicationStatus, Client, ClientStatus
 from audit import services as audit
 from audit.context import Actor
@@ -65,7 +70,34 @@ def token_organization(org_slug: str) -> Organization:
     return organization
 
 
-def authenticate_client(organization: Organization, client_id: str, grant_type: str) -> Client:
+def _client_credentials(request: HttpRequest) -> tuple[str, str | None, str]:
+    """``(client_id, secret, method)`` as the request presents them (RFC 6749 §2.3.1): HTTP Basic
+    with form-urlencoded id and secret, or ``client_id``/``client_secret`` form fields. Using both
+    at once is refused."""
+    form = request.POST
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        if form.get("client_secret"):  # an empty one, as some public-client libraries send, is none
+            return form.get("client_id", ""), form.get("client_secret", ""), "client_secret_post"
+        return form.get("client_id", ""), None, "none"
+    if form.get("client_secret"):
+        raise OAuthError("invalid_request", "Use one client authentication method, not two")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise OAuthError("invalid_client", "Malformed Basic credentials", status=401) from exc
+    raw_id, separator, raw_secret = decoded.partition(":")
+    if not separator:
+        raise OAuthError("invalid_client", "Malformed Basic credentials", status=401)
+    client_id = unquote_plus(raw_id)
+    if form.get("client_id", client_id) != client_id:
+        raise OAuthError("invalid_client", "client_id does not match the Basic credentials", status=401)
+    return client_id, unquote_plus(raw_secret), "client_secret_basic"
+
+
+def authenticate_client(organization: Organization, request: HttpRequest, grant_type: str) -> Client:
+    client_id, secret, method = _client_credentials(request)
     client = (
         Client.objects.select_related("application")
         .filter(client_id=client_id, organization=organization)
@@ -78,10 +110,15 @@ def authenticate_client(organization: Organization, client_id: str, grant_type: 
     ):
         raise OAuthError("invalid_client", "Unknown or inactive client", status=401)
     if client.token_endpoint_auth_method != "none":
-        # Confidential clients authenticate with a secret; that arrives with the clients issue.
-        raise OAuthError(
-            "invalid_client", "Client authentication is not supported for this client", status=401
-        )
+        # A confidential client authenticates the way it registered, with one of its secrets.
+        if method != client.token_endpoint_auth_method or not secret:
+            raise OAuthError(
+                "invalid_client", f"Authenticate with {client.token_endpoint_auth_method}", status=401
+            )
+        if client_secret_verify(client_id=client.client_id, secret=secret) is None:
+            raise OAuthError("invalid_client", "Invalid client credentials", status=401)
+    elif method != "none":
+        raise OAuthError("invalid_client", "This client does not authenticate with a secret", status=401)
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"The client may not use the {grant_type} grant")
     return client

@@ -46,7 +46,7 @@ def token(request: HttpRequest, org_slug: str) -> HttpResponse:
             raise OAuthError("invalid_request", "grant_type is required")
         if grant_type not in ("password", "refresh_token"):
             raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
-        client = services.authenticate_client(organization, form.get("client_id", ""), grant_type)
+        client = services.authenticate_client(organization, request, grant_type)
         if grant_type == "password":
             username, password = form.get("username", ""), form.get("password", "")
             if not username or not password:

@@ -42,6 +42,7 @@ COUNTED_MODELS = (
     "organizations.Organization",
     "audit.AuditEntry",
     "applications.Application",
+    "applications.Client",
 )
 
 

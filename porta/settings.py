@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/admin",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Organizations' defaultLoginMethods and clients' loginMethods share one choice set.
+    "ENUM_NAME_OVERRIDES": {"LoginMethodEnum": "applications.client_services.LOGIN_METHODS"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

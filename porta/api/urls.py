@@ -3,6 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from organizations.api.views import OrganizationViewSet
@@ -12,6 +13,7 @@ from porta.views import admin_metadata
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register(r"applications/(?P<application_id>[^/]+)/modules", ModuleViewSet, basename="module")
 
