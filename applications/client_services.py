@@ -39,7 +39,6 @@ AUTH_METHODS_BY_TYPE = {
     "confidential": frozenset({"client_secret_basic", "client_secret_post"}),
     "public": frozenset({"none"}),
 }
-LOGIN_METHODS = ("password", "magic_link")
 MAX_REDIRECT_URIS = 10
 CLIENT_ID_BYTES = 32  # 256 bits
 SECRET_BYTES = 48  # 384 bits

@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
 from applications.models import Application, ApplicationStatus, Module, ModuleStatus
 from audit import services as audit
 from audit.context import Actor
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from porta.slugs import slug_from_name, slug_problem
+from porta.slugs import available_slug, slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG
 
 RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default", "health", "status"})
@@ -74,21 +73,6 @@ def _audit_module(event_type: str, actor: Actor, module: Module, **details: Any)
     )
 
 
-def _available_slug(name: str, taken: QuerySet, reserved: frozenset[str], suffix: str) -> str:
-    """A slug from ``name`` that is well-formed, not reserved and not in ``taken`` (-2, -3…)."""
-    base = slug_from_name(name)
-    if len(base) < 3:
-        base = (base + f"-{suffix}").strip("-")
-    base = base[:90].rstrip("-")
-    if slug_problem(base, reserved) is not None:
-        base = f"{base}-{suffix}"
-    candidate, n = base, 1
-    while taken.filter(slug=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
 def _checked_slug(slug: str, reserved: frozenset[str]) -> str:
     if (problem := slug_problem(slug, reserved)) is not None:
         raise ValidationFailed(problem, details={"slug": [problem]})
@@ -123,7 +107,9 @@ def application_create(
     """Create an application. An explicit slug that is taken is a conflict; a generated one is
     made unique."""
     if slug is None:
-        slug = _available_slug(name, Application.objects.all(), RESERVED_APP_SLUGS, "app")
+        slug = available_slug(
+            name, taken=Application.objects.all(), reserved=RESERVED_APP_SLUGS, suffix="app"
+        )
     else:
         _checked_slug(slug, RESERVED_APP_SLUGS)
     application = Application(name=name, slug=slug, description=description)
@@ -196,7 +182,7 @@ def module_create(
     """Add a module to an application; slugs are unique within the application."""
     siblings = Module.objects.filter(application=application)
     if slug is None:
-        slug = _available_slug(name, siblings, RESERVED_MODULE_SLUGS, "module")
+        slug = available_slug(name, taken=siblings, reserved=RESERVED_MODULE_SLUGS, suffix="module")
     else:
         _checked_slug(slug, RESERVED_MODULE_SLUGS)
     module = Module(application=application, name=name, slug=slug, description=description)

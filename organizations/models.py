@@ -14,8 +14,12 @@ class OrganizationStatus(models.TextChoices):
     ARCHIVED = "archived"
 
 
+#: How a user may sign in; organizations set a default, clients may narrow it.
+LOGIN_METHODS = ("password", "magic_link")
+
+
 def default_login_methods() -> list[str]:
-    return ["password", "magic_link"]
+    return list(LOGIN_METHODS)
 
 
 class Organization(TimestampedModel):

@@ -12,7 +12,7 @@ from audit import services as audit
 from audit.context import Actor
 from organizations.models import Organization, OrganizationStatus, User
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from porta.slugs import slug_from_name, slug_problem
+from porta.slugs import available_slug, slug_problem
 
 RESERVED_ORG_SLUGS = frozenset(
     {
@@ -86,20 +86,6 @@ def slug_validation_error(slug: str) -> str | None:
     return problem
 
 
-def _available_slug(name: str) -> str:
-    base = slug_from_name(name)
-    if len(base) < 3:
-        base = (base + "-org").strip("-")
-    base = base[:90].rstrip("-")
-    if slug_problem(base, RESERVED_ORG_SLUGS) is not None:
-        base = f"{base}-org"
-    candidate, n = base, 1
-    while Organization.objects.filter(slug=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
 def _apply_branding(organization: Organization, branding: dict[str, Any]) -> None:
     for key, value in branding.items():
         setattr(organization, BRANDING_FIELDS[key], value)
@@ -117,7 +103,9 @@ def organization_create(
 ) -> Organization:
     """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique."""
     if slug is None:
-        slug = _available_slug(name)
+        slug = available_slug(
+            name, taken=Organization.objects.all(), reserved=RESERVED_ORG_SLUGS, suffix="org"
+        )
     elif (problem := slug_problem(slug, RESERVED_ORG_SLUGS)) is not None:
         raise ValidationFailed(problem, details={"slug": [problem]})
     organization = Organization(name=name, slug=slug, default_locale=default_locale)

@@ -251,7 +251,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/admin",
     "COMPONENT_SPLIT_REQUEST": True,
     # Organizations' defaultLoginMethods and clients' loginMethods share one choice set.
-    "ENUM_NAME_OVERRIDES": {"LoginMethodEnum": "applications.client_services.LOGIN_METHODS"},
+    "ENUM_NAME_OVERRIDES": {"LoginMethodEnum": "organizations.models.LOGIN_METHODS"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

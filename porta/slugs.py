@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.db.models import QuerySet
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 SLUG_MAX = 100
 
@@ -27,3 +29,19 @@ def slug_problem(slug: str, reserved: frozenset[str]) -> str | None:
     if slug in reserved:
         return f"Slug '{slug}' is reserved"
     return None
+
+
+def available_slug(name: str, *, taken: QuerySet, reserved: frozenset[str], suffix: str) -> str:
+    """A slug generated from ``name``: well-formed, not reserved, and not used by any row of
+    ``taken`` (a taken one gets -2, -3…). Too short or reserved bases get ``-<suffix>``."""
+    base = slug_from_name(name)
+    if len(base) < 3:
+        base = (base + f"-{suffix}").strip("-")
+    base = base[:90].rstrip("-")
+    if slug_problem(base, reserved) is not None:
+        base = f"{base}-{suffix}"
+    candidate, n = base, 1
+    while taken.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate

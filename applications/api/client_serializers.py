@@ -8,10 +8,10 @@ from applications.client_services import (
     AUTH_METHODS,
     CLIENT_TYPES,
     GRANT_TYPES,
-    LOGIN_METHODS,
     MAX_REDIRECT_URIS,
     RESPONSE_TYPES,
 )
+from organizations.models import LOGIN_METHODS
 from porta.api.serializers import ReadSerializer, StrictSerializer, TimestampField
 
 _URI_MAX = 2048

@@ -22,7 +22,6 @@ from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
-from porta.slugs import SLUG_MAX
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name", "slug": "slug"}
 
@@ -47,16 +46,10 @@ class ApplicationViewSet(PortaViewSet):
     output_serializer_class = ApplicationSerializer
     serializer_class = ApplicationSerializer
     not_found_message = "Application not found"
+    lookup_by_slug = True
 
     def scoped_queryset(self) -> QuerySet:
         return selectors.applications()
-
-    def lookup_filters(self, value: str):
-        """An application is addressed by its id or by its slug."""
-        pk = parse_uuid(value)
-        if pk is not None:
-            return {"pk": pk}
-        return {"slug": value} if 0 < len(value) <= SLUG_MAX else None
 
     @extend_schema(
         parameters=list_parameters(ApplicationFilterSet), responses=collection(ApplicationSerializer)

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from organizations.models import LOGIN_METHODS
 from porta.api.serializers import ReadSerializer, StrictSerializer, TimestampField
-
-LOGIN_METHODS = ("password", "magic_link")
 
 
 class BrandingSerializer(StrictSerializer):

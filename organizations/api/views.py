@@ -22,8 +22,6 @@ from organizations.models import Organization
 from porta.api.errors import ValidationFailed
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
-from porta.slugs import SLUG_MAX
 
 
 def _query_bool(value: str | None, name: str) -> bool:
@@ -66,16 +64,10 @@ class OrganizationViewSet(PortaViewSet):
     output_serializer_class = OrganizationSerializer
     serializer_class = OrganizationSerializer
     not_found_message = "Organization not found"
+    lookup_by_slug = True
 
     def scoped_queryset(self) -> QuerySet:
         return selectors.organizations()
-
-    def lookup_filters(self, value: str):
-        """An organization is addressed by its id or by its slug."""
-        pk = parse_uuid(value)
-        if pk is not None:
-            return {"pk": pk}
-        return {"slug": value} if 0 < len(value) <= SLUG_MAX else None
 
     @extend_schema(
         parameters=list_parameters(OrganizationFilterSet), responses=collection(OrganizationSerializer)

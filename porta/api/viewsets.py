@@ -20,6 +20,7 @@ from porta.api.etag import check_if_match, etag_for
 from porta.api.pagination import ordering_from_request, paginate
 from porta.api.principal import Principal
 from porta.ids import parse_uuid
+from porta.slugs import SLUG_MAX
 
 _FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
 
@@ -50,6 +51,8 @@ class PortaViewSet(GenericViewSet):
     output_serializer_class = None
     not_found_message: ClassVar[str] = "Resource not found"
     lookup_value_regex = "[^/]+"
+    #: Rows with a unique ``slug`` may be addressed by it as well as by id.
+    lookup_by_slug: ClassVar[bool] = False
     metadata_class = None  # no OPTIONS self-description: the OpenAPI schema is the description
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -97,7 +100,11 @@ class PortaViewSet(GenericViewSet):
     def lookup_filters(self, value: str) -> dict[str, Any] | None:
         """How a path id finds a row; None when the value cannot name one (→ 404)."""
         pk = parse_uuid(value)
-        return None if pk is None else {"pk": pk}
+        if pk is not None:
+            return {"pk": pk}
+        if self.lookup_by_slug and 0 < len(value) <= SLUG_MAX:
+            return {"slug": value}
+        return None
 
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
