@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "rbac",
     "keys",
     "oidc",
+    "courier",
+    "recovery",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +205,8 @@ SILENCED_SYSTEM_CHECKS = [
     "auth.W004",
 ]
 
+# Django 6 makes form URL fields assume https; opt in now (silences a per-form deprecation warning).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -263,9 +267,32 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Dev mode: courier message subjects and bodies are shown in the admin API (redacted otherwise).
+PORTA_DEV = env.bool("PORTA_DEV", default=PORTA_ENV == "development")
+
+# E-mail: the courier sends every message through Django's e-mail backend.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default={
+        "development": "django.core.mail.backends.console.EmailBackend",
+        "test": "django.core.mail.backends.locmem.EmailBackend",
+    }.get(PORTA_ENV, "django.core.mail.backends.smtp.EmailBackend"),
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+PORTA_EMAIL_FROM = env.str("PORTA_EMAIL_FROM", default="Porta <no-reply@porta.local>")
+DEFAULT_FROM_EMAIL = PORTA_EMAIL_FROM
+PORTA_COURIER_MAX_ATTEMPTS = env.int("PORTA_COURIER_MAX_ATTEMPTS", default=5)
+PORTA_COURIER_BACKOFF = env.int("PORTA_COURIER_BACKOFF", default=30)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Eager (in-process) without a broker; the test suite runs tasks eagerly too (it starts no worker).
+CELERY_TASK_ALWAYS_EAGER = env.bool("PORTA_CELERY_EAGER", default=not REDIS_URL or PORTA_ENV == "test")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 
 from oidc import views as oidc_views
 from porta import metrics, views
+from recovery import views as recovery_views
 
 urlpatterns = [
     path("api/admin/", include("porta.api.urls")),
@@ -15,5 +16,10 @@ urlpatterns = [
     ),
     re_path(
         r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/jwks/?$", oidc_views.jwks, name="oidc-jwks"
+    ),
+    re_path(
+        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/recovery/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
+        recovery_views.recovery_page,
+        name="recovery-page",
     ),
 ]

@@ -6,13 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
+from courier.api.views import CourierMessageViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
 from porta.views import admin_metadata
+from recovery.api.views import RecoveryViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
+router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register(r"applications/(?P<application_id>[^/]+)/modules", ModuleViewSet, basename="module")

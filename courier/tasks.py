@@ -1,0 +1,19 @@
+"""Courier delivery. Tasks take ids, are idempotent and acknowledged late (DESIGN.md)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from courier import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_message(message_id: str) -> None:
+    """Send one courier message; on failure schedule the next attempt after a backoff.
+
+    Retries are new deliveries of this task with a countdown. In eager mode (no broker) Celery
+    runs them at once, so retries never sleep in-process.
+    """
+    delay = services.message_attempt(message_id)
+    if delay is not None:
+        send_message.apply_async((message_id,), countdown=delay)

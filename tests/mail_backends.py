@@ -1,0 +1,31 @@
+"""Real e-mail backend substitutes for tests: they stand where an SMTP server would."""
+
+from __future__ import annotations
+
+import smtplib
+
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class RefusingBackend(BaseEmailBackend):
+    """An e-mail backend whose server always refuses, as an SMTP relay that is down."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPException("relay refused the message")
+
+
+class FlakyBackend(BaseEmailBackend):
+    """Refuses the first ``failures`` sends (a relay that recovers), then delivers to
+    django.core.mail.outbox like the locmem backend."""
+
+    failures = 1
+    attempts = 0
+
+    def send_messages(self, email_messages):
+        from django.core import mail
+
+        type(self).attempts += 1
+        if type(self).attempts <= type(self).failures:
+            raise smtplib.SMTPServerDisconnected("connection dropped")
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
