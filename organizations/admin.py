@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from audit.context import Actor
 from organizations import services
@@ -32,6 +33,8 @@ def _transition_action(action_name: str):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    # Scheme-less URLs typed into the form mean https (Django 6's default, chosen explicitly now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "slug", "status", "is_super_admin", "created_at")
     list_filter = ("status", "is_super_admin")
     search_fields = ("name", "slug")
@@ -57,6 +60,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(ReadOnlyModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("email", "organization", "status", "email_verified", "created_at")
     list_filter = ("status",)
     search_fields = ("email", "given_name", "family_name")

@@ -81,6 +81,22 @@ class User(AbstractBaseUser, TimestampedModel):
     email_verified = models.BooleanField(default=False)
     given_name = models.CharField(max_length=255, blank=True, default="")
     family_name = models.CharField(max_length=255, blank=True, default="")
+    # The remaining OIDC standard claims (OpenID Connect Core §5.1).
+    middle_name = models.CharField(max_length=255, null=True, blank=True)
+    nickname = models.CharField(max_length=255, null=True, blank=True)
+    preferred_username = models.CharField(max_length=255, null=True, blank=True)
+    profile_url = models.URLField(max_length=2048, null=True, blank=True)
+    picture_url = models.URLField(max_length=2048, null=True, blank=True)
+    website_url = models.URLField(max_length=2048, null=True, blank=True)
+    gender = models.CharField(max_length=50, null=True, blank=True)
+    birthdate = models.DateField(null=True, blank=True)
+    zoneinfo = models.CharField(max_length=64, null=True, blank=True)
+    locale = models.CharField(max_length=10, null=True, blank=True)
+    phone_number = models.CharField(max_length=32, null=True, blank=True)
+    phone_number_verified = models.BooleanField(default=False)
+    address = models.JSONField(null=True, blank=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     status_reason = models.CharField(max_length=500, blank=True, default="")
     failed_login_count = models.PositiveIntegerField(default=0)
@@ -94,9 +110,18 @@ class User(AbstractBaseUser, TimestampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), "organization", name="user_email_per_org_ci"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="user_external_id_per_org",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "created_at", "id"], name="user_org_created_idx"),
+            models.Index(fields=["organization", "updated_at", "id"], name="user_org_updated_idx"),
+            models.Index(fields=["organization", "email", "id"], name="user_org_email_idx"),
+            # The prefix-search indexes (organization, UPPER(col) text_pattern_ops) for email and
+            # names are PostgreSQL-only and created by migration 0003 (RunPython on PostgreSQL).
         ]
 
     def __str__(self) -> str:
@@ -128,3 +153,22 @@ class User(AbstractBaseUser, TimestampedModel):
 
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_staff
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization: a one-time token (stored hashed) valid for 7 days.
+    Issuing a new one marks the user's earlier unused invitations as used."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="invitation_user_open_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.id} for user {self.user_id}"

@@ -43,6 +43,7 @@ COUNTED_MODELS = (
     "audit.AuditEntry",
     "applications.Application",
     "applications.Client",
+    "organizations.User",
 )
 
 

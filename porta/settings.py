@@ -205,8 +205,6 @@ SILENCED_SYSTEM_CHECKS = [
     "auth.W004",
 ]
 
-# Django 6 makes form URL fields assume https; opt in now (silences a per-form deprecation warning).
-FORMS_URLFIELD_ASSUME_HTTPS = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

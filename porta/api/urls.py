@@ -7,6 +7,7 @@ from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
+from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
 from porta.views import admin_metadata
@@ -14,6 +15,10 @@ from recovery.api.views import RecoveryViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register(
+    r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
+)
+router.register("users", UserViewSet, basename="user")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
 router.register("recovery", RecoveryViewSet, basename="recovery")

@@ -1,0 +1,61 @@
+"""Reads of users."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from organizations.models import Organization, User
+
+
+def users() -> QuerySet[User]:
+    return User.objects.all()
+
+
+def users_of(organization_id: uuid.UUID | None) -> QuerySet[User]:
+    """The users of one organization; none when the id names nothing."""
+    if organization_id is None:
+        return User.objects.none()
+    return User.objects.filter(organization_id=organization_id)
+
+
+def organization(organization_id: uuid.UUID | None) -> Organization | None:
+    if organization_id is None:
+        return None
+    return Organization.objects.filter(pk=organization_id).first()
+
+
+def user_export(user: User) -> dict[str, Any]:
+    """Everything Porta holds about a user (GDPR Art. 15/20). Custom claim values and sessions
+    do not exist yet in Porta; they are exported as empty lists."""
+    from audit.api.serializers import AuditEntrySerializer
+    from audit.models import AuditEntry
+    from organizations.api.user_serializers import UserSerializer
+    from porta.api.serializers import iso_ms
+    from rbac.models import UserRole
+
+    roles = [
+        {
+            "roleId": str(assignment.role_id),
+            "slug": assignment.role.slug,
+            "name": assignment.role.name,
+            "applicationId": str(assignment.role.application_id),
+        }
+        for assignment in UserRole.objects.filter(user=user).select_related("role")
+    ]
+    entries = AuditEntry.objects.filter(target_type="user", target_id=str(user.id)).order_by(
+        "created_at", "id"
+    )
+    organization = user.organization
+    return {
+        "profile": UserSerializer.represent(user),
+        "organization": {"id": str(organization.id), "name": organization.name, "slug": organization.slug},
+        "roles": roles,
+        "claimValues": [],
+        "auditEntries": AuditEntrySerializer.represent_many(entries),
+        "sessions": [],
+        "exportedAt": iso_ms(timezone.now()),
+    }

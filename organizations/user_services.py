@@ -1,0 +1,443 @@
+"""Writes to users: business rules, lifecycle transitions and their audit entries, one
+transaction each."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from audit import services as audit
+from audit.context import Actor
+from organizations.models import Invitation, Organization, User, UserStatus
+from porta.api.errors import Conflict, Forbidden, InvalidTransition
+from porta.invalidation import principals_changed, rows_changed
+
+#: action → (statuses it is allowed from, status it leads to, audit event)
+USER_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "deactivate": (frozenset({UserStatus.ACTIVE}), UserStatus.INACTIVE, "user.deactivated"),
+    "reactivate": (frozenset({UserStatus.INACTIVE}), UserStatus.ACTIVE, "user.activated"),
+    "suspend": (frozenset({UserStatus.ACTIVE}), UserStatus.SUSPENDED, "user.suspended"),
+    "unsuspend": (frozenset({UserStatus.SUSPENDED}), UserStatus.ACTIVE, "user.activated"),
+    "lock": (frozenset({UserStatus.ACTIVE}), UserStatus.LOCKED, "user.locked"),
+    "unlock": (frozenset({UserStatus.LOCKED}), UserStatus.ACTIVE, "user.activated"),
+}
+#: Operations refused on the super-admin user (the first admin ``porta_init`` created).
+PROTECTED_ACTIONS = frozenset({"deactivate", "suspend", "lock", "purge"})
+INVITATION_TTL = timedelta(days=7)
+
+PROFILE_FIELDS = (
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile_url",
+    "picture_url",
+    "website_url",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "phone_number",
+    "phone_number_verified",
+    "address",
+)
+UPDATABLE_FIELDS = (*PROFILE_FIELDS, "external_id")
+Precondition = Callable[[User], None]
+
+# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
+_AUDITED = {
+    "email": "email",
+    "emailVerified": "email_verified",
+    "status": "status",
+    "externalId": "external_id",
+    "givenName": "given_name",
+    "familyName": "family_name",
+    "middleName": "middle_name",
+    "nickname": "nickname",
+    "preferredUsername": "preferred_username",
+    "profileUrl": "profile_url",
+    "pictureUrl": "picture_url",
+    "websiteUrl": "website_url",
+    "gender": "gender",
+    "birthdate": "birthdate",
+    "zoneinfo": "zoneinfo",
+    "locale": "locale",
+    "phoneNumber": "phone_number",
+    "phoneNumberVerified": "phone_number_verified",
+    "address": "address",
+}
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """The audited view of a user, by wire name; never the password hash."""
+    return {wire: getattr(user, field) for wire, field in _AUDITED.items()}
+
+
+def _audit(event_type: str, actor: Actor, user: User, **details: Any) -> None:
+    audit.record(
+        event_type=event_type,
+        actor=actor,
+        organization_id=user.organization_id,
+        target_type="user",
+        target_id=user.id,
+        **details,
+    )
+
+
+def is_super_admin_user(user: User) -> bool:
+    """The super-admin user: the earliest admin of the super-admin organization holding
+    ``porta-super-admin`` (the one ``porta_init`` created)."""
+    from rbac.admin_roles import ADMIN_APP_SLUG
+    from rbac.models import UserRole
+
+    first = (
+        UserRole.objects.filter(
+            role__application__slug=ADMIN_APP_SLUG,
+            role__slug="porta-super-admin",
+            user__organization__is_super_admin=True,
+        )
+        .order_by("user__created_at", "user_id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    return first is not None and first == user.id
+
+
+def _guard_protected(user: User, action: str) -> None:
+    if action in PROTECTED_ACTIONS and is_super_admin_user(user):
+        raise Forbidden(f"Cannot {action} the super-admin user")
+
+
+def _email_conflict(email: str) -> Conflict:
+    return Conflict(
+        f"A user with email '{email}' already exists in this organization",
+        details={"email": ["Email already in use in this organization."]},
+    )
+
+
+def _external_id_conflict(external_id: str) -> Conflict:
+    return Conflict(
+        f"A user with externalId '{external_id}' already exists in this organization",
+        details={"externalId": ["External id already in use in this organization."]},
+    )
+
+
+def _raise_conflict(organization_id, email: str | None, external_id: str | None, exc: Exception) -> None:
+    if (
+        email is not None
+        and User.objects.filter(organization_id=organization_id, email__iexact=email).exists()
+    ):
+        raise _email_conflict(email) from exc
+    if external_id is not None:
+        raise _external_id_conflict(external_id) from exc
+    raise exc
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Actor,
+    organization: Organization,
+    email: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+    email_verified: bool = False,
+    **fields: Any,
+) -> User:
+    """Create a user. ``password`` is hashed with argon2id; ``password_hash`` is stored as given
+    (already in Django's format, see user_serializers.django_password_hash)."""
+    unknown = set(fields) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields: {sorted(unknown)}")
+    user = User(organization=organization, email=email, email_verified=email_verified, **fields)
+    if password is not None:
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+    elif password_hash is not None:
+        user.password = password_hash
+        user.password_changed_at = timezone.now()
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+    except IntegrityError as exc:
+        _raise_conflict(organization.id, email, fields.get("external_id"), exc)
+    _audit("user.created", actor, user, changes=audit.diff({}, snapshot(user)))
+    return user
+
+
+def _locked(user: User, precondition: Precondition | None = None) -> User:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if precondition is not None:
+        precondition(locked)
+    return locked
+
+
+@transaction.atomic
+def user_update(
+    *, actor: Actor, user: User, precondition: Precondition | None = None, **changes: Any
+) -> User:
+    """Change profile fields and the external id. The email cannot be changed here."""
+    user = _locked(user, precondition)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not updatable: {sorted(unknown)}")
+    before = snapshot(user)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        _raise_conflict(user.organization_id, None, changes.get("external_id"), exc)
+    _audit("user.updated", actor, user, changes=audit.diff(before, snapshot(user)))
+    return user
+
+
+@transaction.atomic
+def user_transition(
+    *,
+    actor: Actor,
+    user: User,
+    action: str,
+    reason: str | None = None,
+    precondition: Precondition | None = None,
+) -> User:
+    """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
+    allowed_from, target, event_type = USER_TRANSITIONS[action]
+    user = _locked(user, precondition)
+    _guard_protected(user, action)
+    if user.status not in allowed_from:
+        raise InvalidTransition(f"Cannot {action} user from status '{user.status}'")
+    before = user.status
+    user.status = target
+    user.status_reason = (reason or "") if target != UserStatus.ACTIVE else ""
+    if target == UserStatus.ACTIVE:
+        user.failed_login_count = 0
+    user.save(update_fields=["status", "status_reason", "failed_login_count", "updated_at"])
+    _audit(
+        event_type,
+        actor,
+        user,
+        changes={"status": {"before": before, "after": target}},
+        metadata={"action": action, **({"reason": reason} if reason else {})},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, actor: Actor, user: User, password: str) -> User:
+    user = _locked(user)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at", "updated_at"])
+    _audit("user.password.set", actor, user)
+    return user
+
+
+@transaction.atomic
+def user_clear_password(*, actor: Actor, user: User) -> User:
+    user = _locked(user)
+    user.set_unusable_password()
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at", "updated_at"])
+    _audit("user.password.cleared", actor, user)
+    return user
+
+
+@transaction.atomic
+def user_verify_email(*, actor: Actor, user: User, precondition: Precondition | None = None) -> User:
+    user = _locked(user, precondition)
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified", "updated_at"])
+        _audit(
+            "user.email.verified", actor, user, changes={"emailVerified": {"before": False, "after": True}}
+        )
+    return user
+
+
+@transaction.atomic
+def user_export_recorded(*, actor: Actor, user: User) -> None:
+    _audit("user.exported", actor, user)
+
+
+@transaction.atomic
+def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = None) -> User:
+    """GDPR erasure: the audit trail keeps an anonymised record, every personal row goes.
+    Role assignments, invitations (and later sessions, claim values) are deleted with the user."""
+    user = _locked(user, precondition)
+    _guard_protected(user, "purge")
+    purged_id = user.pk
+    # The audit trail is append-only: the purge entry names the user by id only, no personal data.
+    _audit("user.purged", actor, user, metadata={"anonymised": True})
+    user.delete()
+    user.pk = purged_id
+    user.email = ""
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Actor,
+    organization: Organization,
+    email: str,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    locale: str | None = None,
+    personal_message: str | None = None,
+    send: Callable[[User, str, dict[str, Any]], None],
+) -> tuple[User, bool, Invitation]:
+    """Create the user if missing, invalidate earlier open invitations, issue a 7-day token and
+    hand it to ``send`` (which enqueues the e-mail). Returns (user, created, invitation)."""
+    user = User.objects.filter(organization=organization, email__iexact=email).first()
+    created = user is None
+    if created:
+        fields = {k: v for k, v in {"given_name": given_name, "family_name": family_name}.items() if v}
+        if locale:
+            fields["locale"] = locale
+        user = user_create(actor=actor, organization=organization, email=email, **fields)
+    now = timezone.now()
+    Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization, user=user, token_hash=_hash_token(token), expires_at=now + INVITATION_TTL
+    )
+    context = invitation_context(organization, user, token, personal_message=personal_message)
+    send(user, token, context)
+    _audit("user.invited", actor, user, metadata={"invitationId": str(invitation.id), "created": created})
+    return user, created, invitation
+
+
+def invitation_context(
+    organization: Organization, user_or_email: User | str, token: str, *, personal_message: str | None = None
+) -> dict[str, Any]:
+    from django.conf import settings
+
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    return {
+        "organization_name": organization.name,
+        "email": email,
+        "invitation_link": f"{settings.PORTA_PUBLIC_URL}/{organization.slug}/auth/accept-invite/{token}",
+        "personal_message": personal_message or "",
+        "expires_at": (timezone.now() + INVITATION_TTL).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# -- batch -----------------------------------------------------------------------------------------
+
+
+def _error(status: int, name: str, message: str) -> dict[str, Any]:
+    return {"error": name, "message": message, "statusCode": status}
+
+
+@transaction.atomic
+def user_batch_create(*, actor: Actor, organization: Organization, items: list[dict[str, Any]]) -> list[dict]:
+    """Create the valid items of a batch with set-based SQL: one query for existing emails and
+    external ids, one bulk INSERT, one bulk audit INSERT. ``items`` are validated dicts, or
+    ``{"_error": {...}}`` for items that failed validation. Audit: one ``user.batch.created``
+    entry per created user."""
+    results: list[dict[str, Any]] = [{"index": i} for i in range(len(items))]
+    emails = {item["email"].lower() for item in items if "_error" not in item}
+    external_ids = {item["external_id"] for item in items if "_error" not in item and item.get("external_id")}
+    taken_emails = set(
+        User.objects.filter(organization=organization)
+        .annotate(e=Lower("email"))
+        .filter(e__in=emails)
+        .values_list("e", flat=True)
+    )
+    taken_external = set(
+        User.objects.filter(organization=organization, external_id__in=external_ids).values_list(
+            "external_id", flat=True
+        )
+    )
+    now = timezone.now()
+    users: list[User] = []
+    for index, item in enumerate(items):
+        if "_error" in item:
+            results[index]["error"] = item["_error"]
+            continue
+        email_key = item["email"].lower()
+        external_id = item.get("external_id")
+        if email_key in taken_emails:
+            results[index]["error"] = _error(
+                409, "Conflict", f"A user with email '{item['email']}' already exists"
+            )
+            continue
+        if external_id and external_id in taken_external:
+            results[index]["error"] = _error(
+                409, "Conflict", f"A user with externalId '{external_id}' already exists"
+            )
+            continue
+        taken_emails.add(email_key)
+        if external_id:
+            taken_external.add(external_id)
+        fields = {k: v for k, v in item.items() if k in UPDATABLE_FIELDS}
+        user = User(
+            organization=organization,
+            email=item["email"],
+            email_verified=item.get("email_verified", False),
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        if item.get("password") is not None:
+            user.password = make_password(item["password"])
+            user.password_changed_at = now
+        elif item.get("password_hash") is not None:
+            user.password = item["password_hash"]
+            user.password_changed_at = now
+        else:
+            user.set_unusable_password()
+        users.append(user)
+        results[index]["id"] = str(user.id)
+    if users:
+        User.objects.bulk_create(users, batch_size=1000)
+        _audit_batch(actor, organization, users)
+        rows_changed(User)
+        principals_changed()
+    return results
+
+
+def _audit_batch(actor: Actor, organization: Organization, users: list[User]) -> None:
+    """One ``user.batch.created`` entry per created user, written with one INSERT (the fields
+    ``audit.record`` sets, for a whole batch)."""
+    from audit.context import current_request_context
+    from audit.models import AuditEntry
+
+    ctx = current_request_context()
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                event_type="user.batch.created",
+                actor_type=actor.type,
+                actor_id=actor.id,
+                actor_label=actor.label[:255],
+                organization_id=organization.id,
+                target_type="user",
+                target_id=str(user.id),
+                metadata={"changes": audit.diff({}, snapshot(user))},
+                ip_address=ctx.ip,
+                user_agent=(ctx.user_agent or "")[:512],
+                request_id=ctx.request_id[:200],
+            )
+            for user in users
+        ],
+        batch_size=1000,
+    )
+    rows_changed(AuditEntry)
