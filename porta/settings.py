@@ -276,6 +276,7 @@ EMAIL_BACKEND = env.str(
         "test": "django.core.mail.backends.locmem.EmailBackend",
     }.get(PORTA_ENV, "django.core.mail.backends.smtp.EmailBackend"),
 )
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))  # file-based backend
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
