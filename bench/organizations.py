@@ -366,8 +366,7 @@ def main() -> int:
                 "porta_init",
                 "--admin-email",
                 ADMIN_EMAIL,
-                "--admin-password",
-                password,
+                f"--admin-password={password}",  # a generated password may start with "-"
             ],
             env,
             300,

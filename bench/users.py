@@ -156,7 +156,7 @@ def main() -> int:
         _log("migrating and running porta_init")
         _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, 600, server_log)
         _run([sys.executable, "manage.py", "porta_init", "--admin-email", ADMIN_EMAIL,
-              "--admin-password", password], env, 300, server_log)  # fmt: skip
+              f"--admin-password={password}"], env, 300, server_log)  # fmt: skip
         organization_id = uuid7()
         with psycopg.connect(pg.url) as conn:
             now = dt.datetime.now(dt.UTC)
