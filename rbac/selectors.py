@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 
+from porta import versions
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES
 from rbac.models import UserRole
 
@@ -36,6 +38,61 @@ def admin_authorization(user_id: uuid.UUID) -> AdminAuthorization:
     if roles & SUPER_ADMIN_ROLES:
         permissions |= ALL_ADMIN_PERMISSIONS
     return AdminAuthorization(frozenset(roles), frozenset(permissions))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A user's role slugs and permission slugs for one application, each sorted."""
+
+    roles: tuple[str, ...]
+    permissions: tuple[str, ...]
+
+
+_RESOLUTION_CACHE_SIZE = 10_000
+_resolutions: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, Resolution]] = {}
+_resolutions_lock = threading.Lock()
+
+
+def forget_resolutions() -> None:
+    """Empties this process's resolution cache (tests; the stamp does it for everyone else)."""
+    with _resolutions_lock:
+        _resolutions.clear()
+
+
+def resolve_uncached(user_id: uuid.UUID, application_id: uuid.UUID) -> Resolution:
+    """The user's roles of the application and the permissions they grant, in one query."""
+    rows = UserRole.objects.filter(user_id=user_id, role__application_id=application_id).values_list(
+        "role__slug", "role__permissions__slug"
+    )
+    roles: set[str] = set()
+    permissions: set[str] = set()
+    for role_slug, permission_slug in rows:
+        roles.add(role_slug)
+        if permission_slug:
+            permissions.add(permission_slug)
+    return Resolution(tuple(sorted(roles)), tuple(sorted(permissions)))
+
+
+def resolve(user_id: uuid.UUID | str, application_id: uuid.UUID | str) -> Resolution:
+    """The one resolution of a user's roles and permissions for an application.
+
+    Cached per process behind the PRINCIPALS stamp, which every role, permission and assignment
+    change bumps (porta.invalidation), so a change is seen on the very next call in any process.
+    Without a readable stamp (Redis down) it reads the database.
+    """
+    key = (uuid.UUID(str(user_id)), uuid.UUID(str(application_id)))
+    (stamp,) = versions.read(versions.PRINCIPALS)
+    if stamp is not None:
+        cached = _resolutions.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+    resolution = resolve_uncached(*key)
+    if stamp is not None:
+        with _resolutions_lock:
+            if len(_resolutions) >= _RESOLUTION_CACHE_SIZE:
+                _resolutions.clear()
+            _resolutions[key] = (stamp, resolution)
+    return resolution
 
 
 # Django admin permission codename verbs → the admin action they need.

@@ -11,6 +11,7 @@ from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
 from porta.views import admin_metadata
+from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
 
 router = PortaRouter()
@@ -25,6 +26,9 @@ router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register(r"applications/(?P<application_id>[^/]+)/modules", ModuleViewSet, basename="module")
+router.register(
+    r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
+)
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),
