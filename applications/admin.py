@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from applications.models import Application, Client, ClientSecret, Module
+from applications.models import Application, ClaimDefinition, ClaimValue, Client, ClientSecret, Module
 from porta.admin import ReadOnlyModelAdmin
 
 
@@ -42,3 +42,25 @@ class ClientAdmin(ReadOnlyModelAdmin):
     search_fields = ("client_name", "client_id", "organization__slug", "application__slug")
     list_select_related = ("organization", "application")
     inlines = (SecretInline,)
+
+
+@admin.register(ClaimDefinition)
+class ClaimDefinitionAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "name",
+        "claim_type",
+        "application",
+        "include_in_id_token",
+        "include_in_access_token",
+        "include_in_userinfo",
+    )
+    list_filter = ("claim_type",)
+    search_fields = ("name", "description", "application__slug")
+    list_select_related = ("application",)
+
+
+@admin.register(ClaimValue)
+class ClaimValueAdmin(ReadOnlyModelAdmin):
+    list_display = ("claim", "user", "updated_at")
+    search_fields = ("claim__name", "user__email")
+    list_select_related = ("claim", "user")

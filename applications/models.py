@@ -119,3 +119,46 @@ class ClientSecret(TimestampedModel):
 
     def __str__(self) -> str:
         return f"secret {self.id} of {self.client_id} ({self.status})"
+
+
+class ClaimType(models.TextChoices):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+
+
+class ClaimDefinition(TimestampedModel):
+    """A custom claim of an application; names are unique within the application."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="claims")
+    name = models.CharField(max_length=100)
+    claim_type = models.CharField(max_length=20, choices=ClaimType.choices)
+    description = models.TextField(max_length=1000, null=True, blank=True)
+    include_in_id_token = models.BooleanField(default=False)
+    include_in_access_token = models.BooleanField(default=False)
+    include_in_userinfo = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "name"], name="claim_name_per_app")]
+        indexes = [models.Index(fields=["application", "created_at", "id"], name="claim_app_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}/{self.name}"
+
+
+class ClaimValue(TimestampedModel):
+    """The value of one custom claim for one user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    claim = models.ForeignKey(ClaimDefinition, on_delete=models.CASCADE, related_name="values")
+    user = models.ForeignKey("organizations.User", on_delete=models.CASCADE, related_name="claim_values")
+    value = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["claim", "user"], name="claim_value_per_user")]
+        indexes = [models.Index(fields=["user", "claim"], name="claim_value_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}:{self.user_id}"

@@ -3,6 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
@@ -26,6 +27,7 @@ router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register(r"applications/(?P<application_id>[^/]+)/modules", ModuleViewSet, basename="module")
+router.register(r"applications/(?P<application_id>[^/]+)/claims", ClaimViewSet, basename="claim")
 router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status as http
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from applications import claim_selectors, claim_services, selectors
+from applications.api.claim_serializers import (
+    ClaimCreateSerializer,
+    ClaimDefinitionSerializer,
+    ClaimUpdateSerializer,
+    ClaimValueSerializer,
+    ClaimValueSetSerializer,
+)
+from applications.models import Application, ClaimDefinition, ClaimValue
+from organizations.models import User
+from porta.api.errors import NotFound
+from porta.api.schema import collection, list_parameters
+from porta.api.viewsets import PortaViewSet
+from porta.ids import parse_uuid
+
+_SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}
+
+
+class ClaimViewSet(PortaViewSet):
+    """Custom claims of one application (``/applications/{id}/claims``) and their per-user values."""
+
+    queryset = ClaimDefinition.objects.all()
+    organization_field = None  # global, like the application it belongs to
+    permission_map = {
+        "list": "admin:claim:read",
+        "create": "admin:claim:create",
+        "retrieve": "admin:claim:read",
+        "update": "admin:claim:update",
+        "destroy": "admin:claim:archive",
+        "user_values": "admin:claim:read",
+        "user_value": "admin:claim:read",
+        "set_user_value": "admin:claim:update",
+        "delete_user_value": "admin:claim:archive",
+    }
+    sort_fields = _SORT_FIELDS
+    output_serializer_class = ClaimDefinitionSerializer
+    serializer_class = ClaimDefinitionSerializer
+    not_found_message = "Claim not found"
+
+    def scoped_queryset(self) -> QuerySet:
+        return claim_selectors.claims_of(parse_uuid(self.kwargs["application_id"]))
+
+    def application(self) -> Application:
+        """The application in the path; unknown → 404 (after the tenancy rule)."""
+        self.get_queryset()
+        pk = parse_uuid(self.kwargs["application_id"])
+        application = selectors.applications().filter(pk=pk).first() if pk is not None else None
+        if application is None:
+            raise NotFound("Application not found")
+        return application
+
+    def user(self) -> User:
+        """The user in the path: of any organization, unless the caller is organization-scoped."""
+        pk = parse_uuid(self.kwargs["user_id"])
+        scope = self.principal.scope_organization_id
+        users = User.objects.all() if scope is None else User.objects.filter(organization_id=scope)
+        user = users.filter(pk=pk).first() if pk is not None else None
+        if user is None:
+            raise NotFound("User not found")
+        return user
+
+    @extend_schema(parameters=list_parameters(), responses=collection(ClaimDefinitionSerializer))
+    def list(self, request, application_id=None):
+        self.application()
+        return self.list_response()
+
+    @extend_schema(request=ClaimCreateSerializer, responses={201: ClaimDefinitionSerializer})
+    def create(self, request, application_id=None):
+        application = self.application()
+        data = self.validated(ClaimCreateSerializer)
+        claim = claim_services.claim_create(actor=self.principal.actor, application=application, **data)
+        return self.created_response(claim, f"/api/admin/applications/{application.id}/claims/{claim.id}")
+
+    @extend_schema(responses=ClaimDefinitionSerializer)
+    def retrieve(self, request, application_id=None, pk=None):
+        self.application()
+        return self.detail_response(self.get_object())
+
+    @extend_schema(request=ClaimUpdateSerializer, responses=ClaimDefinitionSerializer)
+    def update(self, request, application_id=None, pk=None):
+        self.application()
+        claim = self.get_object()
+        data = self.validated(ClaimUpdateSerializer)
+        claim = claim_services.claim_update(
+            actor=self.principal.actor, claim=claim, precondition=self.if_match, **data
+        )
+        return self.detail_response(claim)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, application_id=None, pk=None):
+        self.application()
+        claim = self.get_object()
+        claim_services.claim_delete(actor=self.principal.actor, claim=claim, precondition=self.if_match)
+        return Response(status=http.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=ClaimValueSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
+    def user_values(self, request, application_id=None, user_id=None):
+        """All values a user holds for the application's claims."""
+        application = self.application()
+        user = self.user()
+        values = claim_selectors.values_of_user(application.id, user.id)
+        return Response({"data": [ClaimValueSerializer.represent(v) for v in values]})
+
+    def _value(self, claim: ClaimDefinition, user: User) -> ClaimValue:
+        value = ClaimValue.objects.select_related("claim").filter(claim=claim, user=user).first()
+        if value is None:
+            raise NotFound("Claim value not found")
+        return value
+
+    @extend_schema(responses=ClaimValueSerializer)
+    @action(detail=True, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
+    def user_value(self, request, application_id=None, pk=None, user_id=None):
+        self.application()
+        claim = self.get_object()
+        return Response(ClaimValueSerializer.represent(self._value(claim, self.user())))
+
+    @extend_schema(request=ClaimValueSetSerializer, responses=ClaimValueSerializer)
+    @user_value.mapping.put
+    def set_user_value(self, request, application_id=None, pk=None, user_id=None):
+        self.application()
+        claim = self.get_object()
+        user = self.user()
+        data = self.validated(ClaimValueSetSerializer)
+        value = claim_services.value_set(
+            actor=self.principal.actor, claim=claim, user=user, value=data["value"]
+        )
+        return Response(ClaimValueSerializer.represent(value))
+
+    @extend_schema(request=None, responses={204: None})
+    @user_value.mapping.delete
+    def delete_user_value(self, request, application_id=None, pk=None, user_id=None):
+        self.application()
+        claim = self.get_object()
+        claim_services.value_delete(actor=self.principal.actor, value=self._value(claim, self.user()))
+        return Response(status=http.HTTP_204_NO_CONTENT)

@@ -1,0 +1,43 @@
+"""Reads of custom claims, and the claims a token of an application carries for a user."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import QuerySet
+
+from applications.models import ClaimDefinition, ClaimValue
+
+TOKEN_FLAGS = {
+    "id_token": "claim__include_in_id_token",
+    "access_token": "claim__include_in_access_token",
+    "userinfo": "claim__include_in_userinfo",
+}
+
+
+def claims_of(application_id: uuid.UUID | None) -> QuerySet[ClaimDefinition]:
+    return ClaimDefinition.objects.filter(application_id=application_id)
+
+
+def values_of_user(application_id: uuid.UUID, user_id: uuid.UUID) -> QuerySet[ClaimValue]:
+    return (
+        ClaimValue.objects.filter(claim__application_id=application_id, user_id=user_id)
+        .select_related("claim")
+        .order_by("claim__name")
+    )
+
+
+def token_claims(
+    *, user_id: uuid.UUID | str, application_id: uuid.UUID | str, token_type: str
+) -> dict[str, Any]:
+    """What a token of ``token_type`` ("id_token", "access_token" or "userinfo") carries for a
+    user of an application: role slugs, permission slugs and the custom claims flagged for it."""
+    from rbac.selectors import resolve
+
+    flag = TOKEN_FLAGS[token_type]
+    resolution = resolve(user_id, application_id)
+    custom = ClaimValue.objects.filter(
+        claim__application_id=application_id, user_id=user_id, **{flag: True}
+    ).values_list("claim__name", "value")
+    return {"roles": list(resolution.roles), "permissions": list(resolution.permissions), **dict(custom)}
