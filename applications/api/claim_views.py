@@ -49,13 +49,7 @@ class ClaimViewSet(PortaViewSet):
         return claim_selectors.claims_of(parse_uuid(self.kwargs["application_id"]))
 
     def application(self) -> Application:
-        """The application in the path; unknown → 404 (after the tenancy rule)."""
-        self.get_queryset()
-        pk = parse_uuid(self.kwargs["application_id"])
-        application = selectors.applications().filter(pk=pk).first() if pk is not None else None
-        if application is None:
-            raise NotFound("Application not found")
-        return application
+        return self.path_parent(selectors.applications(), "application_id", "Application not found")
 
     def user(self) -> User:
         """The user in the path: of any organization, unless the caller is organization-scoped."""

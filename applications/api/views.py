@@ -18,7 +18,6 @@ from applications.filtersets import ApplicationFilterSet, ModuleFilterSet
 from applications.models import Application, Module
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
@@ -131,14 +130,7 @@ class ModuleViewSet(PortaViewSet):
         return selectors.modules_of(parse_uuid(self.kwargs["application_id"]))
 
     def application(self) -> Application:
-        """The application in the path; unknown → 404. The tenancy rule runs first, so an
-        organization-scoped credential learns nothing about which applications exist."""
-        self.get_queryset()
-        pk = parse_uuid(self.kwargs["application_id"])
-        application = selectors.applications().filter(pk=pk).first() if pk is not None else None
-        if application is None:
-            raise NotFound("Application not found")
-        return application
+        return self.path_parent(selectors.applications(), "application_id", "Application not found")
 
     @extend_schema(parameters=list_parameters(ModuleFilterSet), responses=collection(ModuleSerializer))
     def list(self, request, application_id=None):

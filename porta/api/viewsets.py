@@ -106,6 +106,16 @@ class PortaViewSet(GenericViewSet):
             return {"slug": value}
         return None
 
+    def path_parent(self, queryset: QuerySet, kwarg: str, not_found: str):
+        """The parent row a nested route names (``…/{kwarg}/…``); unknown or malformed → 404.
+        The tenancy rule runs first, so a refused caller learns nothing about which rows exist."""
+        self.get_queryset()
+        pk = parse_uuid(self.kwargs[kwarg])
+        parent = queryset.filter(pk=pk).first() if pk is not None else None
+        if parent is None:
+            raise NotFound(not_found)
+        return parent
+
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         filters = self.lookup_filters(value)

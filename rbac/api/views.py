@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from applications import selectors as application_selectors
 from applications.models import Application
-from porta.api.errors import NotFound, ValidationFailed
+from porta.api.errors import ValidationFailed
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
@@ -55,13 +55,9 @@ class PermissionViewSet(PortaViewSet):
         return Permission.objects.filter(application_id=pk) if pk is not None else Permission.objects.none()
 
     def application(self) -> Application:
-        """The application in the path; unknown → 404."""
-        self.get_queryset()
-        pk = parse_uuid(self.kwargs["application_id"])
-        application = application_selectors.applications().filter(pk=pk).first() if pk is not None else None
-        if application is None:
-            raise NotFound("Application not found")
-        return application
+        return self.path_parent(
+            application_selectors.applications(), "application_id", "Application not found"
+        )
 
     @extend_schema(
         parameters=list_parameters(PermissionFilterSet), responses=collection(PermissionSerializer)
