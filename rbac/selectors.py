@@ -6,9 +6,48 @@ import threading
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
+from applications.models import Application
+from organizations.models import User
 from porta import versions
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES
-from rbac.models import UserRole
+from rbac.models import Permission, Role, UserRole
+
+
+def roles_of(application_id: uuid.UUID | None) -> QuerySet[Role]:
+    """The roles of an application (none for a malformed id)."""
+    return Role.objects.filter(application_id=application_id) if application_id else Role.objects.none()
+
+
+def roles_of_user(user_id: uuid.UUID) -> QuerySet[Role]:
+    """Every role the user holds, of any application."""
+    return Role.objects.filter(user_roles__user_id=user_id)
+
+
+def permissions_of_role(role_id: uuid.UUID) -> QuerySet[Permission]:
+    return Permission.objects.filter(role_permissions__role_id=role_id)
+
+
+def holders_of(role_id: uuid.UUID, *, organization_id: uuid.UUID | None = None) -> QuerySet[User]:
+    """The users holding a role, of every organization or of one."""
+    users = User.objects.filter(user_roles__role_id=role_id)
+    return users.filter(organization_id=organization_id) if organization_id is not None else users
+
+
+def roles_granting(permission_id: uuid.UUID) -> QuerySet[Role]:
+    return Role.objects.filter(role_permissions__permission_id=permission_id)
+
+
+def _collect(rows) -> tuple[set[str], set[str]]:
+    """Role slugs and permission slugs from ``(role slug, permission slug or None)`` rows."""
+    roles: set[str] = set()
+    permissions: set[str] = set()
+    for role_slug, permission_slug in rows:
+        roles.add(role_slug)
+        if permission_slug:
+            permissions.add(permission_slug)
+    return roles, permissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,22 +61,22 @@ class AdminAuthorization:
 
 
 def admin_authorization(user_id: uuid.UUID) -> AdminAuthorization:
-    """The user's ``porta-*`` roles and the ``admin:*`` permissions they grant, in one query.
+    """The user's ``porta-*`` roles and the ``admin:*`` permissions their roles of the
+    ``porta-admin`` application grant: the one :func:`resolve`, applied to Porta itself.
 
-    Read from the database on every request, so a role removed is a permission gone at once.
+    Without a ``porta-*`` role nothing is granted (a custom role of the admin application may
+    add permissions to an admin, never make one). A super-admin role grants every permission.
     """
-    rows = UserRole.objects.filter(
-        user_id=user_id, role__application__slug=ADMIN_APP_SLUG, role__slug__startswith="porta-"
-    ).values_list("role__slug", "role__permissions__slug")
-    roles: set[str] = set()
-    permissions: set[str] = set()
-    for role_slug, permission_slug in rows:
-        roles.add(role_slug)
-        if permission_slug:
-            permissions.add(permission_slug)
+    application_id = Application.objects.filter(slug=ADMIN_APP_SLUG).values_list("id", flat=True).first()
+    if application_id is None:
+        return AdminAuthorization(frozenset(), frozenset())
+    resolution = resolve(user_id, application_id)
+    roles = frozenset(r for r in resolution.roles if r.startswith("porta-"))
+    if not roles:
+        return AdminAuthorization(frozenset(), frozenset())
     if roles & SUPER_ADMIN_ROLES:
-        permissions |= ALL_ADMIN_PERMISSIONS
-    return AdminAuthorization(frozenset(roles), frozenset(permissions))
+        return AdminAuthorization(roles, ALL_ADMIN_PERMISSIONS)
+    return AdminAuthorization(roles, frozenset(p for p in resolution.permissions if p.startswith("admin:")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +103,15 @@ def resolve_uncached(user_id: uuid.UUID, application_id: uuid.UUID) -> Resolutio
     rows = UserRole.objects.filter(user_id=user_id, role__application_id=application_id).values_list(
         "role__slug", "role__permissions__slug"
     )
-    roles: set[str] = set()
-    permissions: set[str] = set()
-    for role_slug, permission_slug in rows:
-        roles.add(role_slug)
-        if permission_slug:
-            permissions.add(permission_slug)
+    roles, permissions = _collect(rows)
+    return Resolution(tuple(sorted(roles)), tuple(sorted(permissions)))
+
+
+def resolve_everywhere(user_id: uuid.UUID) -> Resolution:
+    """The user's roles and permissions across every application (an admin's overview; tokens
+    always ask per application through :func:`resolve`)."""
+    rows = UserRole.objects.filter(user_id=user_id).values_list("role__slug", "role__permissions__slug")
+    roles, permissions = _collect(rows)
     return Resolution(tuple(sorted(roles)), tuple(sorted(permissions)))
 
 

@@ -93,8 +93,8 @@ class ApiClient:
     def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
         return self._send("patch", path, body, headers)
 
-    def delete(self, path: str, headers: dict[str, str] | None = None):
-        return self._send("delete", path, None, headers)
+    def delete(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self._send("delete", path, body, headers)
 
 
 def post_form(client: Client, path: str, form: dict[str, str], **headers: str):

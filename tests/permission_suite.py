@@ -114,7 +114,7 @@ class Endpoint:
     def send(self, api: ApiClient, params: dict[str, str], *, url: str | None = None):
         url = url or self.url(params)
         method = self.method.lower()
-        if self.method in _WRITE_METHODS:
+        if self.method in _WRITE_METHODS or self.body is not None:  # a DELETE may carry a body
             return getattr(api, method)(url, self.payload(params))
         return getattr(api, method)(url)
 

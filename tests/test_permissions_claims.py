@@ -31,7 +31,7 @@ class TestClaimPermissions(PermissionSuite):
         Endpoint("GET", f"{CLAIMS}/users/{{userId}}", "admin:claim:read", expect=200),
         Endpoint("GET", VALUE, "admin:claim:read", expect=200),
         Endpoint("PUT", VALUE, "admin:claim:update", body={"value": "sales"}, expect=200),
-        Endpoint("DELETE", VALUE, "admin:claim:archive", expect=204),
+        Endpoint("DELETE", VALUE, "admin:claim:update", expect=204),
     )
 
     @pytest.fixture

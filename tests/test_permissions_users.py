@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from applications.models import Application
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.models import Organization, User, UserStatus
+from rbac.models import Role
 from tests.permission_suite import Endpoint, PermissionSuite
 
 USERS = "/api/admin/organizations/{orgId}/users"
@@ -46,6 +48,16 @@ def _single_user_endpoints(base: str) -> tuple[Endpoint, ...]:
         Endpoint("GET", f"{base}/export", "admin:user:read", expect=200),
         Endpoint("POST", f"{base}/purge", "admin:user:archive", body={"confirmPurge": True}, expect=200),
         Endpoint("GET", f"{base}/history", "admin:user:read", expect=200),
+        Endpoint("GET", f"{base}/roles", "admin:role:read", expect=200),
+        Endpoint(
+            "PUT", f"{base}/roles", "admin:role:assign", body=lambda ids: {"roleIds": [ids["roleId"]]},
+            expect=204, not_found_exempt=("roleId",),
+        ),
+        Endpoint(
+            "DELETE", f"{base}/roles", "admin:role:assign", body=lambda ids: {"roleIds": [ids["roleId"]]},
+            expect=204, not_found_exempt=("roleId",),
+        ),
+        Endpoint("GET", f"{base}/roles/permissions", "admin:role:read", expect=200),
     )  # fmt: skip
 
 
@@ -73,4 +85,6 @@ class TestUserPermissions(PermissionSuite):
     def path_params(self, initialized) -> dict[str, str]:
         organization = Organization.objects.create(name="Tenant", slug="tenant-users")
         user = User.objects.create(organization=organization, email="target@tenant.example")
-        return {"orgId": str(organization.id), "id": str(user.id)}
+        application = Application.objects.create(name="Shop", slug="shop-users")
+        role = Role.objects.create(application=application, name="Viewer", slug="viewer")
+        return {"orgId": str(organization.id), "id": str(user.id), "roleId": str(role.id)}

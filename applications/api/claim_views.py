@@ -38,7 +38,7 @@ class ClaimViewSet(PortaViewSet):
         "user_values": "admin:claim:read",
         "user_value": "admin:claim:read",
         "set_user_value": "admin:claim:update",
-        "delete_user_value": "admin:claim:archive",
+        "delete_user_value": "admin:claim:update",  # upstream §10: a value is data, not the definition
     }
     sort_fields = _SORT_FIELDS
     output_serializer_class = ClaimDefinitionSerializer

@@ -36,6 +36,7 @@ from porta.api.schema import collection, list_parameters
 from porta.api.serializers import iso_ms
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
+from rbac.api.user_role_views import USER_ROLE_PERMISSIONS, UserRoleActions
 
 BATCH_MAX = 1000
 BATCH_MAX_WITH_PASSWORDS = 200
@@ -56,6 +57,7 @@ _SINGLE_USER_PERMISSIONS = {
     "export": "admin:user:read",
     "purge": "admin:user:archive",
     "history": "admin:user:read",
+    **USER_ROLE_PERMISSIONS,
 }
 _PURGE_RESULT = inline_serializer(
     "UserPurgeResult", fields={"id": serializers.UUIDField(), "purged": serializers.BooleanField()}
@@ -65,7 +67,7 @@ _CONFIRM_PURGE = OpenApiParameter(
 )
 
 
-class _SingleUserActions(PortaViewSet):
+class _SingleUserActions(UserRoleActions, PortaViewSet):
     """The operations on one user, shared by ``/organizations/{orgId}/users/{id}`` and
     ``/users/{id}``. Users are organization-scoped."""
 

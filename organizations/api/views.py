@@ -20,18 +20,9 @@ from organizations.api.serializers import (
 from organizations.filtersets import OrganizationFilterSet
 from organizations.models import Organization
 from porta.api.errors import ValidationFailed
+from porta.api.query import query_bool
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-
-
-def _query_bool(value: str | None, name: str) -> bool:
-    if value is None or value == "":
-        return False
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise ValidationFailed(f"{name} must be true or false", details={name: ["Must be true or false."]})
 
 
 class OrganizationViewSet(PortaViewSet):
@@ -100,7 +91,7 @@ class OrganizationViewSet(PortaViewSet):
     )
     def destroy(self, request, pk=None):
         organization = self.get_object()
-        dry_run = _query_bool(request.query_params.get("dryRun"), "dryRun")
+        dry_run = query_bool(request.query_params.get("dryRun"), "dryRun")
         deleted, counts = services.organization_delete(
             actor=self.principal.actor, organization=organization, dry_run=dry_run, precondition=self.if_match
         )

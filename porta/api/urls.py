@@ -12,6 +12,7 @@ from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
 from porta.views import admin_metadata
+from rbac.api.role_views import RoleViewSet
 from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
 
@@ -31,6 +32,7 @@ router.register(r"applications/(?P<application_id>[^/]+)/claims", ClaimViewSet, 
 router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
+router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

@@ -74,6 +74,17 @@ class PortaViewSet(GenericViewSet):
             if has_body:
                 raise UnsupportedMediaType(None, "Send the body as application/json")
         super().initial(request, *args, **kwargs)
+        # Refused before the action runs, so actions that never read a queryset (creates) are too.
+        if self._global_for(request.auth):
+            raise PermissionDenied("Organization-scoped credentials cannot use this resource")
+
+    def _global_for(self, principal: Any) -> bool:
+        """Whether this action is out of reach of ``principal``'s organization scope."""
+        return (
+            isinstance(principal, Principal)
+            and principal.scope_organization_id is not None
+            and (self.organization_field is None or self.action in self.global_actions)
+        )
 
     # -- scope ---------------------------------------------------------------------------------
 
@@ -161,18 +172,27 @@ class PortaViewSet(GenericViewSet):
             return queryset
         return apply_filterset(self.filterset_class, self.request, queryset)
 
-    def list_response(self, queryset: QuerySet | None = None) -> Response:
+    def list_response(
+        self,
+        queryset: QuerySet | None = None,
+        *,
+        serializer=None,
+        sort_fields: dict[str, str] | None = None,
+    ) -> Response:
+        """A page (or cursor page) of ``queryset`` (default: this resource, filtered). Nested
+        collections of another kind name their ``serializer`` and ``sort_fields``."""
         ordering = ordering_from_request(
             self.request.query_params,
-            sort_fields=self.sort_fields,
+            sort_fields=sort_fields or self.sort_fields,
             default_sort=self.default_sort,
             default_order=self.default_order,
         )
-        queryset = self.filtered(self.get_queryset() if queryset is None else queryset)
+        if queryset is None:
+            queryset = self.filtered(self.get_queryset())
         return paginate(
             self.request,
             queryset,
             ordering=ordering,
-            serialize=self.output_serializer_class.represent_many,
+            serialize=(serializer or self.output_serializer_class).represent_many,
             allow_cursor=self.allow_cursor,
         )

@@ -1,35 +1,27 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from applications import selectors as application_selectors
 from applications.models import Application
-from porta.api.errors import ValidationFailed
+from porta.api.query import query_bool
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.ids import parse_uuid
-from rbac import services
-from rbac.api.serializers import PermissionCreateSerializer, PermissionSerializer, PermissionUpdateSerializer
+from rbac import selectors, services
+from rbac.api.query import FORCE_PARAMETER
+from rbac.api.serializers import (
+    PermissionCreateSerializer,
+    PermissionSerializer,
+    PermissionUpdateSerializer,
+    RoleSerializer,
+)
 from rbac.filtersets import PermissionFilterSet
 from rbac.models import Permission
-
-_FORCE = OpenApiParameter(
-    "force", OpenApiTypes.BOOL, description="Delete even if still assigned, removing the assignments"
-)
-
-
-def _query_bool(value: str | None, name: str) -> bool:
-    if value is None or value == "":
-        return False
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise ValidationFailed(f"{name} must be true or false", details={name: ["Must be true or false."]})
 
 
 class PermissionViewSet(PortaViewSet):
@@ -43,6 +35,7 @@ class PermissionViewSet(PortaViewSet):
         "retrieve": "admin:permission:read",
         "update": "admin:permission:create",
         "destroy": "admin:permission:archive",
+        "roles": "admin:permission:read",
     }
     sort_fields = {"createdAt": "created_at", "name": "name", "slug": "slug"}
     filterset_class = PermissionFilterSet
@@ -90,12 +83,24 @@ class PermissionViewSet(PortaViewSet):
         )
         return self.detail_response(permission)
 
-    @extend_schema(parameters=[_FORCE], request=None, responses={204: None})
+    @extend_schema(parameters=[FORCE_PARAMETER], request=None, responses={204: None})
     def destroy(self, request, application_id=None, pk=None):
         self.application()
         permission = self.get_object()
-        force = _query_bool(request.query_params.get("force"), "force")
+        force = query_bool(request.query_params.get("force"), "force")
         services.permission_delete(
             actor=self.principal.actor, permission=permission, force=force, precondition=self.if_match
         )
         return Response(status=http.HTTP_204_NO_CONTENT)
+
+    @extend_schema(parameters=list_parameters(), responses=collection(RoleSerializer))
+    @action(detail=True, methods=["get"])
+    def roles(self, request, application_id=None, pk=None):
+        """The roles that grant this permission."""
+        self.application()
+        permission = self.get_object()
+        return self.list_response(
+            selectors.roles_granting(permission.id),
+            serializer=RoleSerializer,
+            sort_fields={"createdAt": "created_at", "name": "name", "slug": "slug"},
+        )

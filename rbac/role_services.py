@@ -1,0 +1,217 @@
+"""Writes to the roles of an application and to the permissions each role grants.
+
+Every write is one transaction with its audit entry, and bumps the PRINCIPALS stamp (model
+signals, or :func:`porta.invalidation.principals_changed` after bulk writes), so resolutions
+cached by :func:`rbac.selectors.resolve` and admin authorizations are dropped at once.
+Roles of the ``porta-admin`` application are Porta's own admin roles: adding a permission to one
+is granting admin power, so it passes the no-self-escalation rule (:mod:`rbac.grants`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from applications.models import Application
+from audit import services as audit
+from audit.context import Actor
+from porta.api.errors import Conflict, Forbidden, ValidationFailed
+from porta.invalidation import principals_changed
+from porta.slugs import available_slug
+from rbac.admin_roles import ADMIN_APP_SLUG
+from rbac.grants import ensure_can_grant
+from rbac.models import Permission, Role, RolePermission
+from rbac.selectors import AdminAuthorization
+
+#: Upstream §9: 1–100 characters, lowercase letters, digits and inner hyphens.
+ROLE_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$")
+UPDATABLE_ROLE_FIELDS = ("name", "slug", "description")
+Precondition = Callable[[Any], None]
+
+_AUDITED_ROLE = {"name": "name", "slug": "slug", "description": "description"}
+
+
+def role_snapshot(role: Role) -> dict[str, Any]:
+    return {wire: getattr(role, field) for wire, field in _AUDITED_ROLE.items()}
+
+
+def _audit_role(event_type: str, actor: Actor, role: Role, extra: dict[str, Any] | None = None, **details):
+    audit.record(
+        event_type=event_type,
+        actor=actor,
+        organization_id=None,
+        target_type="role",
+        target_id=role.id,
+        metadata={"applicationId": str(role.application_id), "roleSlug": role.slug, **(extra or {})},
+        **details,
+    )
+
+
+def _checked_role_slug(slug: str) -> str:
+    if not ROLE_SLUG.match(slug):
+        problem = (
+            "Slug must be 1-100 characters of lowercase letters, digits and hyphens, "
+            "and must not start or end with a hyphen"
+        )
+        raise ValidationFailed(problem, details={"slug": [problem]})
+    return slug
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]})
+
+
+@transaction.atomic
+def role_create(
+    *,
+    actor: Actor,
+    application: Application,
+    name: str,
+    slug: str | None = None,
+    description: str | None = None,
+) -> Role:
+    """Add a role to an application. An explicit slug taken in the application is a 409; a slug
+    generated from the name is made unique (``-2``, ``-3`` …)."""
+    if slug is None:
+        slug = available_slug(name, taken=application.roles.all(), reserved=frozenset(), suffix="role")
+    else:
+        _checked_role_slug(slug)
+    role = Role(application=application, name=name, slug=slug, description=description or "")
+    try:
+        with transaction.atomic():
+            role.save(force_insert=True)
+    except IntegrityError as exc:
+        raise _slug_taken(slug) from exc
+    _audit_role("role.created", actor, role, changes=audit.diff({}, role_snapshot(role)))
+    return role
+
+
+def _locked_role(role: Role, precondition: Precondition | None) -> Role:
+    locked = Role.objects.select_related("application").select_for_update(of=("self",)).get(pk=role.pk)
+    if precondition is not None:
+        precondition(locked)
+    return locked
+
+
+@transaction.atomic
+def role_update(
+    *, actor: Actor, role: Role, precondition: Precondition | None = None, **changes: Any
+) -> Role:
+    """Change name, slug and description. A built-in role keeps its slug: authorization and
+    tokens name it."""
+    role = _locked_role(role, precondition)
+    unknown = set(changes) - set(UPDATABLE_ROLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not updatable: {sorted(unknown)}")
+    slug = changes.get("slug")
+    if slug is not None and slug != role.slug:
+        if role.is_system:
+            raise Forbidden(f"The slug of built-in role '{role.slug}' cannot be changed")
+        _checked_role_slug(slug)
+    before = role_snapshot(role)
+    for name, value in changes.items():
+        if value is None and name == "description":
+            value = ""
+        if value is not None:
+            setattr(role, name, value)
+    try:
+        with transaction.atomic():
+            role.save()
+    except IntegrityError as exc:
+        raise _slug_taken(role.slug) from exc
+    _audit_role("role.updated", actor, role, changes=audit.diff(before, role_snapshot(role)))
+    return role
+
+
+@transaction.atomic
+def role_delete(
+    *, actor: Actor, role: Role, force: bool = False, precondition: Precondition | None = None
+) -> None:
+    """Hard delete. A role still held by users is a 409 unless ``force``, which removes those
+    assignments too. Built-in admin roles cannot be deleted (403)."""
+    role = _locked_role(role, precondition)
+    if role.is_system:
+        raise Forbidden(f"Built-in role '{role.slug}' cannot be deleted")
+    holders = role.user_roles.count()
+    if holders and not force:
+        raise Conflict(f"Role is assigned to {holders} user(s). Use force=true to delete it anyway")
+    _audit_role(
+        "role.deleted",
+        actor,
+        role,
+        changes=audit.diff(role_snapshot(role), {}),
+        extra={"removedFromUsers": holders, "forced": force},
+    )
+    role.delete()
+
+
+def _permissions_of_application(role: Role, permission_ids: Iterable[uuid.UUID]) -> list[Permission]:
+    """The permissions named, all of the role's application; any other id is a 400 naming it."""
+    wanted = list(dict.fromkeys(permission_ids))
+    found = {p.id: p for p in Permission.objects.filter(application_id=role.application_id, pk__in=wanted)}
+    missing = [str(pk) for pk in wanted if pk not in found]
+    if missing:
+        problem = f"Not permissions of this application: {', '.join(missing)}"
+        raise ValidationFailed(problem, details={"permissionIds": [problem]})
+    return [found[pk] for pk in wanted]
+
+
+def _is_admin_role(role: Role) -> bool:
+    return role.application.slug == ADMIN_APP_SLUG
+
+
+@transaction.atomic
+def role_permissions_assign(
+    *, actor: Actor, authorization: AdminAuthorization, role: Role, permission_ids: Iterable[uuid.UUID]
+) -> list[Permission]:
+    """Let ``role`` grant the permissions (idempotent); returns the ones newly added. For an
+    admin role the caller must hold every one of them (403 otherwise)."""
+    role = _locked_role(role, None)
+    permissions = _permissions_of_application(role, permission_ids)
+    if _is_admin_role(role):
+        ensure_can_grant(
+            authorization, [p.slug for p in permissions], what=f"permissions to role '{role.slug}'"
+        )
+    held = set(role.role_permissions.values_list("permission_id", flat=True))
+    added = [p for p in permissions if p.id not in held]
+    RolePermission.objects.bulk_create([RolePermission(role=role, permission=p) for p in added])
+    if added:
+        principals_changed()
+        _audit_role(
+            "role.permissions.assigned",
+            actor,
+            role,
+            extra={"permissionIds": [str(p.id) for p in added], "permissionSlugs": [p.slug for p in added]},
+        )
+    return added
+
+
+@transaction.atomic
+def role_permissions_remove(
+    *, actor: Actor, role: Role, permission_ids: Iterable[uuid.UUID]
+) -> list[Permission]:
+    """Stop ``role`` granting the permissions (idempotent); returns the ones removed."""
+    role = _locked_role(role, None)
+    permissions = _permissions_of_application(role, permission_ids)
+    by_id = {p.id: p for p in permissions}
+    removed_ids = list(
+        role.role_permissions.filter(permission_id__in=by_id).values_list("permission_id", flat=True)
+    )
+    if removed_ids:
+        role.role_permissions.filter(permission_id__in=removed_ids).delete()
+        principals_changed()
+        removed = [by_id[pk] for pk in removed_ids]
+        _audit_role(
+            "role.permissions.removed",
+            actor,
+            role,
+            extra={
+                "permissionIds": [str(p.id) for p in removed],
+                "permissionSlugs": [p.slug for p in removed],
+            },
+        )
+    return [by_id[pk] for pk in removed_ids]
