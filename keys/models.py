@@ -1,8 +1,20 @@
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.db import models
 
 from porta.ids import uuid7
+
+#: Clock skew tolerated when checking ``exp``/``nbf``; a retired key outlives its last token by it.
+VERIFICATION_LEEWAY_SECONDS = 60
+
+
+def retired_key_retention() -> datetime.timedelta:
+    """How long a retired key keeps verifying: the longest access-token lifetime plus the leeway,
+    so every token it signed has expired before it leaves the JWKS."""
+    return datetime.timedelta(seconds=settings.PORTA_ACCESS_TOKEN_TTL + VERIFICATION_LEEWAY_SECONDS)
 
 
 class SigningKeyStatus(models.TextChoices):
@@ -34,3 +46,10 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kid} ({self.status})"
+
+    @property
+    def published_until(self) -> datetime.datetime | None:
+        """When a retired key drops out of the JWKS and verification (None: no end planned)."""
+        if self.status != SigningKeyStatus.RETIRED or self.retired_at is None:
+            return None
+        return self.retired_at + retired_key_retention()

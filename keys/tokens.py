@@ -13,10 +13,11 @@ from typing import Any
 
 import jwt
 
+from keys.models import VERIFICATION_LEEWAY_SECONDS
 from keys.services import keyring
 
 ACCESS_TOKEN_TYPE = "at+jwt"
-LEEWAY_SECONDS = 60
+LEEWAY_SECONDS = VERIFICATION_LEEWAY_SECONDS
 
 
 class TokenInvalid(Exception):

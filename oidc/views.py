@@ -73,9 +73,23 @@ def token(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_GET
 def jwks(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """Public signing keys. Keys are shared by every issuer; the slug only has to exist."""
+    """Public signing keys. Keys are shared by every issuer; the slug only has to exist.
+
+    The document and its strong ETag are built once per keyring (so per key change, per process).
+    A short max-age bounds how long a relying party trusts a revoked key; a ``next`` key is
+    published a whole rotation period before it signs, so revalidating often costs no surprises,
+    and a revalidation with ``If-None-Match`` is a bodiless 304."""
     try:
         services.token_organization(org_slug)
     except OAuthError as error:
         return _oauth_error(error)
-    return _json(keyring().jwks, headers={"Cache-Control": "public, max-age=300"})
+    ring = keyring()
+    headers = {"Cache-Control": "public, max-age=60", "ETag": ring.jwks_etag}
+    offered = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
+    if ring.jwks_etag in offered or "*" in offered:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(ring.jwks_bytes, content_type="application/json")
+    for name, value in headers.items():
+        response[name] = value
+    return response

@@ -226,6 +226,8 @@ PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60)
 PORTA_RATE_LIMIT_WINDOW = env.int("PORTA_RATE_LIMIT_WINDOW", default=60)
 PORTA_ACCESS_TOKEN_TTL = env.int("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.int("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
+# How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
+PORTA_KEY_ROTATION_PERIOD = env.str("PORTA_KEY_ROTATION_PERIOD", default="90d")
 PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5)
 PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
 PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30)
@@ -296,6 +298,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Periodic work, run by `celery -A porta beat` (or embedded by `porta serve --with-worker`).
+CELERY_BEAT_SCHEDULE = {
+    # Hourly check; rotates the signing key only once it is PORTA_KEY_ROTATION_PERIOD old.
+    "rotate-signing-keys": {"task": "keys.tasks.rotate_signing_keys_if_due", "schedule": 3600.0},
+}
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
+from keys.api.views import SigningKeyViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
@@ -23,6 +24,7 @@ router.register(
 )
 router.register("users", UserViewSet, basename="user")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("keys", SigningKeyViewSet, basename="signing-key")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
 router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
