@@ -1,8 +1,43 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from porta.ids import uuid7
+
+
+class Session(models.Model):
+    """One login: what a user started at a token endpoint with one client. Its refresh tokens
+    belong to it and its access tokens carry its id (``sid``), so revoking it ends them all."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    user = models.ForeignKey("organizations.User", on_delete=models.CASCADE, related_name="sessions")
+    client = models.ForeignKey("applications.Client", on_delete=models.CASCADE, related_name="sessions")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="sessions"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Keyset pagination on (created_at, id), overall and within an organization or user.
+            models.Index(fields=["created_at", "id"], name="oidc_session_created"),
+            models.Index(fields=["organization", "created_at", "id"], name="oidc_session_org_created"),
+            models.Index(fields=["user", "created_at", "id"], name="oidc_session_user_created"),
+            models.Index(fields=["expires_at"], name="oidc_session_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.id}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class RefreshToken(models.Model):
@@ -16,6 +51,10 @@ class RefreshToken(models.Model):
     client = models.ForeignKey("applications.Client", on_delete=models.CASCADE, related_name="refresh_tokens")
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    # Null only for tokens issued before sessions existed.
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, null=True, blank=True, related_name="refresh_tokens"
     )
     scope = models.CharField(max_length=1000, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -21,10 +21,11 @@ from django.utils import timezone
 from applications.client_services import client_secret_verify
 from applications.models import ApplicationStatus, Client, ClientStatus
 from audit import services as audit
-from audit.context import Actor
+from audit.context import Actor, current_request_context
 from keys.tokens import NoSigningKey, sign_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
-from oidc.models import RefreshToken
+from oidc.models import RefreshToken, Session
+from oidc.session_services import session_start, session_touch
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
 from porta import ratelimit
 from porta.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS, TOKENS_ISSUED
@@ -142,8 +143,19 @@ def _granted_scope(client: Client, requested: str | None) -> str:
 
 
 def _issue(
-    *, user: User, client: Client, organization: Organization, scope: str, family_id: uuid.UUID, grant: str
+    *,
+    user: User,
+    client: Client,
+    organization: Organization,
+    session: Session,
+    scope: str,
+    family_id: uuid.UUID,
+    grant: str,
 ):
+    # An access token never outlives its session, so the revocation list only has to remember
+    # a revoked session for min(access-token TTL, the session's remaining lifetime).
+    remaining = int((session.expires_at - timezone.now()).total_seconds())
+    ttl = max(1, min(settings.PORTA_ACCESS_TOKEN_TTL, remaining))
     try:
         access_token, _claims = sign_access_token(
             subject=str(user.id),
@@ -152,7 +164,8 @@ def _issue(
             client_id=client.client_id,
             organization_id=str(organization.id),
             scope=scope,
-            ttl=settings.PORTA_ACCESS_TOKEN_TTL,
+            ttl=ttl,
+            extra={"sid": str(session.id)},
         )
     except NoSigningKey as exc:
         raise OAuthError("server_error", "No signing key is available; run porta_init", status=503) from exc
@@ -163,11 +176,12 @@ def _issue(
         user=user,
         client=client,
         organization=organization,
+        session=session,
         scope=scope,
         expires_at=timezone.now() + datetime.timedelta(seconds=settings.PORTA_REFRESH_TOKEN_TTL),
     )
     TOKENS_ISSUED.labels(grant_type=grant).inc()
-    return TokenResponse(access_token, settings.PORTA_ACCESS_TOKEN_TTL, refresh_token, scope)
+    return TokenResponse(access_token, ttl, refresh_token, scope)
 
 
 def _throttle_keys(organization: Organization, ip: str, username: str) -> dict[str, tuple[str, int, str]]:
@@ -230,7 +244,13 @@ def _register_failed_password(user: User) -> None:
 
 
 def password_grant(
-    *, organization: Organization, client: Client, username: str, password: str, scope: str | None, ip: str
+    *,
+    organization: Organization,
+    client: Client,
+    username: str,
+    password: str,
+    scope: str | None,
+    ip: str,
 ) -> TokenResponse:
     global _DUMMY_HASH
     throttle_keys = _throttle_keys(organization, ip, username)
@@ -267,9 +287,13 @@ def password_grant(
     with transaction.atomic():
         now = timezone.now()
         User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
+        session = session_start(
+            user=user, client=client, organization=organization, ip=ip,
+            user_agent=current_request_context().user_agent,
+        )  # fmt: skip
         response = _issue(
-            user=user, client=client, organization=organization, scope=granted_scope, family_id=uuid.uuid4(),
-            grant="password",
+            user=user, client=client, organization=organization, session=session, scope=granted_scope,
+            family_id=uuid.uuid4(), grant="password",
         )  # fmt: skip
         audit.record(
             event_type="user.login",
@@ -277,7 +301,7 @@ def password_grant(
             organization_id=organization.id,
             target_type="user",
             target_id=user.id,
-            metadata={"clientId": client.client_id, "grantType": "password"},
+            metadata={"clientId": client.client_id, "grantType": "password", "sessionId": str(session.id)},
         )
     return response
 
@@ -299,15 +323,24 @@ def refresh_grant(
 def _rotate_refresh_token(
     *, organization: Organization, client: Client, refresh_token: str, scope: str | None
 ) -> TokenResponse | OAuthError:
-    token = (
-        RefreshToken.objects.select_for_update()
-        .select_related("user")
-        .filter(token_hash=keyed_hash(refresh_token), organization=organization)
+    found = (
+        RefreshToken.objects.filter(token_hash=keyed_hash(refresh_token), organization=organization)
+        .values_list("pk", "session_id")
         .first()
     )
-    now = timezone.now()
-    if token is None or token.client_id != client.id:
+    if found is None:
         raise OAuthError("invalid_grant", "Invalid refresh token")
+    # Lock the session before the token, in the order revocation locks them (no deadlock), so a
+    # refresh racing a revocation either finishes first or sees the session revoked.
+    session = Session.objects.select_for_update().filter(pk=found[1]).first() if found[1] else None
+    token = RefreshToken.objects.select_for_update().select_related("user").get(pk=found[0])
+    now = timezone.now()
+    if token.client_id != client.id:
+        raise OAuthError("invalid_grant", "Invalid refresh token")
+    if session is not None and session.revoked_at is not None:
+        raise OAuthError("invalid_grant", "Session has been revoked")
+    if session is not None and session.expires_at <= now:
+        raise OAuthError("invalid_grant", "Session has expired")
     if token.used_at is not None or token.revoked_at is not None:
         revoked = RefreshToken.objects.filter(family_id=token.family_id, revoked_at__isnull=True).update(
             revoked_at=now
@@ -334,7 +367,15 @@ def _rotate_refresh_token(
         granted = " ".join(wanted)
     token.used_at = now
     token.save(update_fields=["used_at"])
+    if session is None:
+        # A token issued before sessions existed: adopt it into a new session on first use.
+        ctx = current_request_context()
+        session = session_start(
+            user=user, client=client, organization=organization, ip=ctx.ip, user_agent=ctx.user_agent
+        )
+    else:
+        session_touch(session=session, now=now)
     return _issue(
-        user=user, client=client, organization=organization, scope=granted, family_id=token.family_id,
-        grant="refresh_token",
+        user=user, client=client, organization=organization, session=session, scope=granted,
+        family_id=token.family_id, grant="refresh_token",
     )  # fmt: skip

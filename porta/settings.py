@@ -228,6 +228,8 @@ PORTA_ACCESS_TOKEN_TTL = env.int("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.int("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
 PORTA_KEY_ROTATION_PERIOD = env.str("PORTA_KEY_ROTATION_PERIOD", default="90d")
+# A login (session) lasts this long unless extended (Ory session.lifespan, default 24h).
+PORTA_SESSION_LIFESPAN = env.int("PORTA_SESSION_LIFESPAN", default=24 * 3600)
 PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5)
 PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
 PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30)
@@ -302,6 +304,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
     # Hourly check; rotates the signing key only once it is PORTA_KEY_ROTATION_PERIOD old.
     "rotate-signing-keys": {"task": "keys.tasks.rotate_signing_keys_if_due", "schedule": 3600.0},
+    # Daily: delete login sessions expired for more than 7 days.
+    "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
 }
 
 LOGGING = {

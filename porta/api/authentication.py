@@ -25,6 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
+from oidc import revocation
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from organizations.selectors import user_standing
 from porta import versions
@@ -69,7 +70,9 @@ def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
 
 
 def principal_from_access_token(token: str) -> Principal:
-    keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
+    keys_stamp, principals_stamp, revocations_stamp = versions.read(
+        versions.KEYS, versions.PRINCIPALS, revocation.REVOCATIONS
+    )
     try:
         claims = verify_access_token(
             token, issuer=None, audience=admin_api_audience(), ring=keyring(keys_stamp, versioned=True)
@@ -77,6 +80,11 @@ def principal_from_access_token(token: str) -> Principal:
     except TokenInvalid as exc:
         logger.info("Rejected access token: %s", exc)
         raise AuthenticationFailed("Invalid or expired token") from exc
+    if "sid" in claims:  # a login session's token: refused once the session is revoked
+        session_id = parse_uuid(claims["sid"])
+        if session_id is None or revocation.is_session_revoked(str(session_id), revocations_stamp):
+            logger.info("Rejected access token: session %s is revoked", claims["sid"])
+            raise AuthenticationFailed("Invalid or expired token")
     user_id = parse_uuid(claims.get("sub"))
     user = user_standing(user_id) if user_id else None
     if user is None or claims.get("iss") != issuer_for(user.organization_slug):

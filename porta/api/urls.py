@@ -9,6 +9,7 @@ from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
 from keys.api.views import SigningKeyViewSet
+from oidc.api.views import SessionViewSet, UserSessionViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
@@ -23,6 +24,8 @@ router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
 )
 router.register("users", UserViewSet, basename="user")
+router.register(r"users/(?P<user_id>[^/]+)", UserSessionViewSet, basename="user-session")
+router.register("sessions", SessionViewSet, basename="session")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("keys", SigningKeyViewSet, basename="signing-key")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
