@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "oidc",
     "courier",
     "recovery",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -306,7 +307,10 @@ CELERY_BEAT_SCHEDULE = {
     "rotate-signing-keys": {"task": "keys.tasks.rotate_signing_keys_if_due", "schedule": 3600.0},
     # Daily: delete login sessions expired for more than 7 days.
     "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
+    # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
+    "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
 }
+PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0)
 
 LOGGING = {
     "version": 1,

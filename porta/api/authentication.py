@@ -10,6 +10,9 @@ organization, read fresh so that a suspension, however it was written,
 cuts the caller off at once. The admin roles and permissions (a five-table join) are cached per
 process and dropped as soon as any process changes a role, a permission or an assignment
 (porta.invalidation bumps the PRINCIPALS stamp).
+
+Admin API keys (``porta_pat_…``, ``porta_wak_…``) are told apart from JWTs by their prefix and
+take the same path from there: see ``principal_from_api_key``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import time
 import uuid
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from apikeys import selectors as api_key_selectors
+from apikeys import usage as api_key_usage
 from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
 from oidc import revocation
@@ -31,6 +37,7 @@ from organizations.selectors import user_standing
 from porta import versions
 from porta.api.principal import Principal
 from porta.ids import parse_uuid
+from rbac.admin_roles import SUPER_ADMIN_ROLES
 from rbac.selectors import AdminAuthorization, admin_authorization
 
 logger = logging.getLogger("porta.auth")
@@ -105,6 +112,41 @@ def principal_from_access_token(token: str) -> Principal:
     )
 
 
+def principal_from_api_key(secret: str) -> Principal:
+    """An admin API key (``porta_pat_…``/``porta_wak_…``): one MGET of stamps, the key from the
+    per-process cache (or one query on the unique hash index), and the creator's standing by
+    primary key, read fresh like a JWT's user.
+
+    The key acts with its roles' permissions capped by what its creator holds now: demoting,
+    suspending or removing the creator shrinks or stops their keys at once (a key is delegated
+    power, never more than its author's). Its scope is the key's organization (None for a
+    ``porta_wak_`` key); the tenancy rules key on that, not on the kind of credential.
+    Unknown, revoked and expired keys get one and the same answer.
+    """
+    stamps = versions.read(api_key_selectors.API_KEYS_STAMP, versions.PRINCIPALS)
+    key = api_key_selectors.active_key(secret, stamps)
+    if key is None or key.expired(timezone.now()):
+        raise AuthenticationFailed("Invalid or expired API key")
+    creator = user_standing(key.created_by_id) if key.created_by_id else None
+    if creator is None or not creator.organization_is_super_admin or not creator.is_active:
+        raise AuthenticationFailed("Invalid or expired API key")
+    held = _authorization(creator.id, stamps[1])
+    roles = frozenset(
+        role for role in key.roles if held.roles and (role not in SUPER_ADMIN_ROLES or held.is_super_admin)
+    )
+    api_key_usage.note_use(key.id)
+    return Principal(
+        user=creator,
+        organization_id=creator.organization_id,
+        is_admin_org_member=True,
+        authorization=AdminAuthorization(roles, key.permissions & held.permissions),
+        credential="api_key",
+        scope_organization_id=key.organization_id,
+        api_key_id=key.id,
+        api_key_name=key.name,
+    )
+
+
 class BearerAuthentication(BaseAuthentication):
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -114,7 +156,10 @@ class BearerAuthentication(BaseAuthentication):
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise AuthenticationFailed("Missing or invalid Authorization header")
-        principal = principal_from_access_token(credential)
+        if api_key_selectors.looks_like_api_key(credential):
+            principal = principal_from_api_key(credential)
+        else:
+            principal = principal_from_access_token(credential)
         return principal.user, principal
 
     def authenticate_header(self, request) -> str:

@@ -21,7 +21,13 @@ class Principal:
     # organization-scoped resource is filtered to this organization and global ones are refused.
     scope_organization_id: uuid.UUID | None = None
     claims: dict[str, Any] = field(default_factory=dict)
+    # Set when the credential is an admin API key: ``user`` is then the key's creator, and
+    # changes are attributed to the key itself.
+    api_key_id: uuid.UUID | None = None
+    api_key_name: str = ""
 
     @property
     def actor(self) -> Actor:
+        if self.api_key_id is not None:
+            return Actor(type="api_key", id=self.api_key_id, label=self.api_key_name)
         return Actor(type="user", id=self.user.id, label=self.user.email)

@@ -3,6 +3,7 @@
 from django.urls import re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apikeys.api.views import ApiKeyViewSet
 from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
@@ -20,6 +21,7 @@ from recovery.api.views import RecoveryViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
 )

@@ -1,0 +1,39 @@
+from django.contrib import admin, messages
+
+from apikeys import services
+from apikeys.models import AdminApiKey
+from audit.context import Actor
+from porta.admin import ReadOnlyModelAdmin
+from porta.api.errors import ApiError
+
+
+@admin.action(description="Revoke selected API keys", permissions=["view"])
+def revoke_selected(modeladmin, request, queryset):
+    actor = Actor(type="user", id=request.user.id, label=request.user.email)
+    done = 0
+    for key in queryset:
+        try:
+            services.api_key_revoke(actor=actor, key=key)
+            done += 1
+        except ApiError as exc:
+            modeladmin.message_user(request, f"{key.name}: {exc.message}", messages.WARNING)
+    modeladmin.message_user(request, f"revoke: {done} API key(s) revoked")
+
+
+@admin.register(AdminApiKey)
+class AdminApiKeyAdmin(ReadOnlyModelAdmin):
+    """Keys by their metadata only: the secret hash never appears here."""
+
+    list_display = ("name", "display_secret", "organization", "roles", "created_at", "expires_at",
+                    "last_used_at", "revoked_at", "created_by")  # fmt: skip
+    list_filter = ("prefix",)
+    search_fields = ("name", "organization__slug", "last_four")
+    list_select_related = ("organization", "created_by")
+    fields = ("id", "name", "display_secret", "organization", "roles", "created_at", "expires_at",
+              "last_used_at", "revoked_at", "created_by")  # fmt: skip
+    readonly_fields = fields
+    actions = [revoke_selected]
+
+    @admin.display(description="key")
+    def display_secret(self, obj: AdminApiKey) -> str:
+        return f"{obj.prefix}_…{obj.last_four}"
