@@ -29,10 +29,14 @@ def organization(organization_id: uuid.UUID | None) -> Organization | None:
 
 
 def user_export(user: User) -> dict[str, Any]:
-    """Everything Porta holds about a user (GDPR Art. 15/20). Custom claim values and sessions
-    do not exist yet in Porta; they are exported as empty lists."""
+    """Everything Porta holds about a user (GDPR Art. 15/20): profile, organization, roles,
+    custom claim values, login sessions and the audit entries about them. Never a hash."""
+    from applications.api.claim_serializers import ClaimValueSerializer
+    from applications.models import ClaimValue
     from audit.api.serializers import AuditEntrySerializer
     from audit.models import AuditEntry
+    from oidc.api.serializers import SessionSerializer
+    from oidc.models import Session
     from organizations.api.user_serializers import UserSerializer
     from porta.api.serializers import iso_ms
     from rbac.models import UserRole
@@ -54,8 +58,12 @@ def user_export(user: User) -> dict[str, Any]:
         "profile": UserSerializer.represent(user),
         "organization": {"id": str(organization.id), "name": organization.name, "slug": organization.slug},
         "roles": roles,
-        "claimValues": [],
+        "claimValues": ClaimValueSerializer.represent_many(
+            ClaimValue.objects.filter(user=user).select_related("claim").order_by("created_at", "id")
+        ),
         "auditEntries": AuditEntrySerializer.represent_many(entries),
-        "sessions": [],
+        "sessions": SessionSerializer.represent_many(
+            Session.objects.filter(user=user).order_by("created_at")
+        ),
         "exportedAt": iso_ms(timezone.now()),
     }

@@ -7,11 +7,11 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 
-from applications.models import Application
+from applications.models import Application, ClaimDefinition, ClaimValue
 from applications.models import Client as OAuthClient
 from audit.models import AuditEntry
 from organizations.models import Organization, User, UserStatus
-from tests.conftest import post_form
+from tests.conftest import TENANT_PASSWORD, post_form
 
 BASE = "/api/admin/organizations"
 
@@ -318,6 +318,19 @@ def test_export_contains_profile_roles_audit_claims_and_sessions(api, org):
     assert body["profile"]["email"] == "a@acme.example"
     assert "user.created" in [e["eventType"] for e in body["auditEntries"]]
     assert (body["roles"], body["claimValues"], body["sessions"]) == ([], [], [])
+
+
+def test_export_includes_the_users_claim_values_and_sessions(api, org, tenant_user):
+    application = Application.objects.create(name="Shop", slug="shop-export")
+    claim = ClaimDefinition.objects.create(application=application, name="tier", claim_type="string")
+    ClaimValue.objects.create(claim=claim, user=tenant_user, value="gold")
+    login = {"grant_type": "password", "client_id": "tenant-cli", "username": tenant_user.email}
+    post_form(Client(), "/tenant-org/auth/token", {**login, "password": TENANT_PASSWORD})
+
+    body = api.get(f"/api/admin/users/{tenant_user.id}/export").json()
+
+    assert [(v["claimName"], v["value"]) for v in body["claimValues"]] == [("tier", "gold")]
+    assert [s["userId"] for s in body["sessions"]] == [str(tenant_user.id)]
 
 
 def test_export_is_audited(api, org):

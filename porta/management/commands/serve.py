@@ -50,14 +50,20 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("PORTA_WORKERS", "2")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("PORTA_THREADS", "1")))
         parser.add_argument("--dev", action="store_true", help="Development mode: debug, reload, one worker")
-        parser.add_argument("--with-worker", action="store_true", help="Also run a Celery worker")
+        parser.add_argument(
+            "--with-worker", action="store_true", help="Also run a Celery worker (with the beat scheduler)"
+        )
 
     def handle(self, *args, bind, workers, threads, dev, with_worker, **options):
         if dev:
             self.stderr.write(self.style.WARNING(DEV_BANNER))
         worker = None
         if with_worker and settings.REDIS_URL:
+            # A single-instance set-up has no separate beat process: the worker embeds the
+            # scheduler (key rotation, session purge, API-key usage flush).
+            schedule = str(settings.DATA_DIR / "celerybeat-schedule")
             command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--loglevel", "INFO"]
+            command += ["--beat", "--schedule", schedule]
             worker = subprocess.Popen(command)
         elif with_worker:
             self.stderr.write("No REDIS_URL: Celery tasks run eagerly in the server, no worker needed.")
