@@ -16,15 +16,12 @@ Raw output goes to bench/results/auth-<UTC timestamp>/.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import datetime as dt
 import json
 import os
 import secrets
-import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -39,13 +36,10 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 
 from bench import organizations as orgbench  # noqa: E402
+from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
 from porta.testing.servers import free_port, postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/auth.py"
-
-
-def _stop_on_signal(signum: int, frame) -> None:
-    raise SystemExit(f"stopped by signal {signum}")  # unwinds the with-blocks: servers stop
 
 
 def _environment(pg_url: str, redis_url: str, data_dir: str, port: int) -> dict[str, str]:
@@ -76,15 +70,9 @@ def _environment(pg_url: str, redis_url: str, data_dir: str, port: int) -> dict[
 
 
 def _timed(fn: Callable[[], object], calls: int) -> dict[str, float]:
-    for _ in range(min(50, calls)):  # warm-up: connections, query plans, interpreter caches
-        fn()
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1e6)
-    samples.sort()
-    return {"median_us": statistics.median(samples), "p95_us": samples[int(0.95 * (len(samples) - 1))]}
+    # warm-up: connections, query plans, interpreter caches
+    median, p95 = median_p95(timed_us(fn, calls, warmup=min(50, calls)))
+    return {"median_us": median, "p95_us": p95}
 
 
 def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> list[tuple[str, dict]]:
@@ -196,12 +184,8 @@ def mint_api_key(base: str, token: str, organization_id: str) -> str:
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    signal.signal(signal.SIGHUP, _stop_on_signal)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    stop_cleanly_on_signals()
+    parser = argument_parser(__doc__)
     parser.add_argument("--organizations", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of measured wrk load per URL")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk load per URL")

@@ -13,7 +13,6 @@ Raw output goes to bench/results/organizations-<UTC timestamp>/.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import datetime as dt
@@ -39,6 +38,7 @@ sys.path.insert(0, str(REPO))
 import psycopg  # noqa: E402 - needs the path set above
 import requests  # noqa: E402
 
+from bench.common import argument_parser, stop_cleanly_on_signals  # noqa: E402
 from porta.ids import uuid7  # noqa: E402
 from porta.testing.servers import free_port, postgres, redis, wait_for_port  # noqa: E402
 
@@ -293,19 +293,9 @@ def code_state() -> str:
     return f"{git('rev-parse', '--short', 'HEAD') or 'unknown'}{suffix}"
 
 
-def _stop_on_signal(signum: int, frame) -> None:
-    raise SystemExit(f"stopped by signal {signum}")  # unwinds the with-blocks: servers stop
-
-
 def main() -> int:
-    # Ctrl-C, kill and a closed terminal all unwind through the cleanup below, including when a
-    # shell started the script in the background with SIGINT ignored.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    signal.signal(signal.SIGHUP, _stop_on_signal)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    stop_cleanly_on_signals()
+    parser = argument_parser(__doc__)
     parser.add_argument("--organizations", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of measured wrk load per URL")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured wrk load per URL")

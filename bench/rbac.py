@@ -1,6 +1,7 @@
 """Benchmark of permission resolution (rbac.selectors.resolve): one user holding 20 roles that
 together grant 500 permissions of one application, cold (cache emptied before every call, so a
-Redis stamp read plus the database query) and cached (the stamp read only), per call.
+Redis stamp read plus the database query), cached (the stamp read only) and cached with the stamp
+the request already read (a dict lookup), per call.
 
 One run: throwaway PostgreSQL and Redis, migrations in-process, an ORM seed, then timed calls.
 Every server it starts is stopped on the way out.
@@ -12,54 +13,33 @@ Raw output goes to bench/results/rbac-<UTC timestamp>/.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import datetime as dt
 import os
 import secrets
-import signal
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts bench/ on the path, not the repository root that holds porta/.
 sys.path.insert(0, str(REPO))
 
+from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
 from porta.testing.servers import postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/rbac.py"
 
 
-def _stop_on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-def _timed(fn, calls: int) -> list[float]:
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1e6)
-    return samples
-
-
 def _summary(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[int(len(ordered) * 0.95) - 1]
-    return f"median {statistics.median(ordered):8.1f} µs   p95 {p95:8.1f} µs"
+    median, p95 = median_p95(samples)
+    return f"median {median:8.1f} µs   p95 {p95:8.1f} µs"
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    signal.signal(signal.SIGHUP, _stop_on_signal)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    stop_cleanly_on_signals()
+    parser = argument_parser(__doc__)
     parser.add_argument("--roles", type=int, default=20)
     parser.add_argument("--permissions", type=int, default=500)
     parser.add_argument("--calls", type=int, default=1000, help="timed calls per mode")
@@ -97,6 +77,7 @@ def main() -> int:
 
         from applications.models import Application
         from organizations.models import Organization, User
+        from porta import versions
         from porta.invalidation import principals_changed
         from rbac.models import Permission, Role, RolePermission, UserRole
         from rbac.selectors import forget_resolutions, resolve
@@ -128,16 +109,19 @@ def main() -> int:
             forget_resolutions()
             resolve(user.id, app.id)
 
-        _timed(cold, 50)  # warm-up: connection, query plan, interpreter caches
-        cold_samples = _timed(cold, args.calls)
+        # warm-up: connection, query plan, interpreter caches
+        cold_samples = timed_us(cold, args.calls, warmup=50)
         resolve(user.id, app.id)
-        cached_samples = _timed(lambda: resolve(user.id, app.id), args.calls)
+        cached_samples = timed_us(lambda: resolve(user.id, app.id), args.calls)
+        (stamp,) = versions.read(versions.PRINCIPALS)  # as authentication reads it, once per request
+        in_request_samples = timed_us(lambda: resolve(user.id, app.id, stamp=stamp), args.calls)
 
         lines = [
             f"permission resolution: 1 user, {args.roles} roles, {args.permissions} permissions, "
             f"{args.calls} calls each (PostgreSQL and Redis local)",
             f"cold   (cache emptied, stamp read + query): {_summary(cold_samples)}",
             f"cached (stamp read only):                  {_summary(cached_samples)}",
+            f"cached, stamp already read by the request: {_summary(in_request_samples)}",
             f"reproduce: {REPRODUCE} --roles {args.roles} --permissions {args.permissions} "
             f"--calls {args.calls}",
         ]

@@ -15,14 +15,12 @@ Raw output goes to bench/results/users-<UTC timestamp>/.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import datetime as dt
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,10 +34,10 @@ import bcrypt  # noqa: E402
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
+from bench.common import argument_parser, stop_cleanly_on_signals  # noqa: E402
 from bench.organizations import (  # noqa: E402
     _log,
     _run,
-    _stop_on_signal,
     admin_token,
     code_state,
     gunicorn,
@@ -109,12 +107,8 @@ def signed_cursor(env: dict[str, str], values: dict) -> str:
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop_on_signal)
-    signal.signal(signal.SIGHUP, _stop_on_signal)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    stop_cleanly_on_signals()
+    parser = argument_parser(__doc__)
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=100, help="sequential calls per URL")
     parser.add_argument("--batches", type=int, default=10, help="1 000-item batches to create")

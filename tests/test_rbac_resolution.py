@@ -86,3 +86,22 @@ def test_resolution_accepts_string_ids(app, user):
     UserRole.objects.create(user=user, role=_role(app, "viewer"))
 
     assert resolve(str(user.id), str(app.id)).roles == ("viewer",)
+
+
+def test_a_stamp_read_by_the_caller_serves_the_cached_answer_until_a_change_bumps_it(app, user):
+    from porta import versions
+
+    (stamp,) = versions.read(versions.PRINCIPALS)
+    assert resolve(user.id, app.id, stamp=stamp) == Resolution(roles=(), permissions=())
+    UserRole.objects.create(user=user, role=_role(app, "viewer", "orders:read"))  # bumps the stamp
+
+    (fresh,) = versions.read(versions.PRINCIPALS)
+
+    assert fresh != stamp
+    assert resolve(user.id, app.id, stamp=fresh).permissions == ("orders:read",)
+
+
+def test_without_a_stamp_the_database_answers(app, user):
+    UserRole.objects.create(user=user, role=_role(app, "viewer", "orders:read"))
+
+    assert resolve(user.id, app.id, stamp=None).permissions == ("orders:read",)

@@ -1,8 +1,9 @@
-"""The base viewset's tenancy, exercised with a principal scoped to one organization.
+"""The base viewset's tenancy, exercised with a principal scoped to one organization built by hand.
 
-No credential of this kind can be issued yet (organization-scoped API keys come later); these
-tests pin the rule they will rely on: rows of another organization are a 404, global actions a
-403, and lists only ever show the caller's organization.
+The rule keys on the principal's ``scope_organization_id``, not on the kind of credential: these
+tests pin it without any credential at all (rows of another organization are a 404, global
+actions a 403, lists only ever show the caller's organization). Real ``porta_pat_`` keys run the
+same rule end to end in tests/test_api_keys.py and tests/test_bola_matrix.py.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
         and time.monotonic() - cached[1] < AUTHORIZATION_MAX_AGE
     ):
         return cached[2]
-    authorization = admin_authorization(user_id)
+    authorization = admin_authorization(user_id, stamp=stamp)
     if stamp is not None:
         with _authorizations_lock:
             if len(_authorizations) >= _AUTHORIZATION_CACHE_SIZE:
