@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import logging
 import uuid
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -25,11 +26,14 @@ from audit.context import Actor, current_request_context
 from keys.tokens import NoSigningKey, sign_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import RefreshToken, Session
-from oidc.session_services import session_start, session_touch
+from oidc.session_services import session_revoke, session_start, session_touch
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
 from porta import ratelimit
+from porta.api.errors import ServiceUnavailable
 from porta.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS, TOKENS_ISSUED
 from porta.tokens import keyed_hash, new_secret
+
+logger = logging.getLogger("porta.oidc")
 
 # A valid argon2id hash of a random string: checked when the user does not exist, so the
 # response time does not tell whether an account exists.
@@ -319,6 +323,21 @@ def refresh_grant(
     return outcome
 
 
+def _revoke_leaked_session(session: Session | None) -> bool:
+    """A leaked refresh token means the whole login is suspect: its session is revoked too, so
+    the access tokens it holds stop on the next request, not at their expiry. If the revocation
+    list cannot be written the family's revocation still stands (it commits without this)."""
+    if session is None or session.revoked_at is not None:
+        return False
+    try:
+        with transaction.atomic():
+            session_revoke(actor=Actor.system("token_endpoint"), session=session)
+    except ServiceUnavailable:
+        logger.warning("Refresh token reuse: session %s could not be put on the revocation list", session.pk)
+        return False
+    return True
+
+
 @transaction.atomic
 def _rotate_refresh_token(
     *, organization: Organization, client: Client, refresh_token: str, scope: str | None
@@ -351,7 +370,11 @@ def _rotate_refresh_token(
             organization_id=organization.id,
             target_type="user",
             target_id=token.user_id,
-            metadata={"familyId": str(token.family_id), "revokedTokens": revoked},
+            metadata={
+                "familyId": str(token.family_id),
+                "revokedTokens": revoked,
+                "sessionRevoked": _revoke_leaked_session(session),
+            },
         )
         return OAuthError("invalid_grant", "Refresh token has already been used")
     if token.expires_at <= now:

@@ -126,6 +126,20 @@ def test_a_revoked_sessions_access_token_fails_on_the_next_request(api, other_ad
     assert response.json()["error"] == "Unauthorized"
 
 
+def test_reusing_a_spent_refresh_token_revokes_the_session_and_its_access_tokens(initialized):
+    first = login()
+    second = refresh(first["refresh_token"]).json()
+    thief = ApiClient(Client(), second["access_token"])
+    assert thief.get(SESSIONS).status_code == 200
+
+    assert refresh(first["refresh_token"]).status_code == 400  # the spent token, presented again
+
+    assert thief.get(SESSIONS).status_code == 401
+    assert Session.objects.get(pk=sid_of(first["access_token"])).revoked_at is not None
+    entry = AuditEntry.objects.get(event_type="token.refresh.reused")
+    assert entry.metadata["sessionRevoked"] is True
+
+
 def test_a_revoked_sessions_refresh_token_is_refused(api, other_admin):
     victim = login("other@example.com", "other-password-1")
     api.delete(f"{SESSIONS}/{sid_of(victim['access_token'])}")
