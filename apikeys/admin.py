@@ -7,7 +7,7 @@ from porta.admin import ReadOnlyModelAdmin
 from porta.api.errors import ApiError
 
 
-@admin.action(description="Revoke selected API keys", permissions=["view"])
+@admin.action(description="Revoke selected API keys", permissions=["revoke"])
 def revoke_selected(modeladmin, request, queryset):
     actor = Actor(type="user", id=request.user.id, label=request.user.email)
     done = 0
@@ -33,6 +33,10 @@ class AdminApiKeyAdmin(ReadOnlyModelAdmin):
               "last_used_at", "revoked_at", "created_by")  # fmt: skip
     readonly_fields = fields
     actions = [revoke_selected]
+
+    def has_revoke_permission(self, request) -> bool:
+        """Revoking needs ``admin:key:generate``, as in the API (mapped from the change permission)."""
+        return request.user.has_perm("apikeys.change_adminapikey")
 
     @admin.display(description="key")
     def display_secret(self, obj: AdminApiKey) -> str:

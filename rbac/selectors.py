@@ -153,13 +153,22 @@ _DJANGO_VERBS = {"view": "read", "add": "create", "change": "update", "delete": 
 _MODEL_RESOURCES = {
     "organization": "org",
     "user": "user",
+    "invitation": "user",
     "application": "app",
+    "module": "app",
     "client": "client",
     "role": "role",
+    "userrole": "role",
     "permission": "permission",
+    "claimdefinition": "claim",
+    "claimvalue": "claim",
     "signingkey": "key",
+    "adminapikey": "key",
+    "session": "session",
     "auditentry": "audit",
 }
+#: Where the catalogue names the write differently: revoking a session, minting or revoking a key.
+_ACTION_OVERRIDES = {("session", "update"): "revoke", ("key", "update"): "generate"}
 
 
 def django_admin_allows(authorization: AdminAuthorization, perm: str) -> bool:
@@ -172,4 +181,5 @@ def django_admin_allows(authorization: AdminAuthorization, perm: str) -> bool:
     action = _DJANGO_VERBS.get(verb)
     if resource is None or action is None:
         return False
+    action = _ACTION_OVERRIDES.get((resource, action), action)
     return f"admin:{resource}:{action}" in authorization.permissions
