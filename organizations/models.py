@@ -166,6 +166,10 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Roles and claim values the inviter chose, checked when invited and applied on acceptance:
+    #: ``{"roleIds": [...], "claims": [{"claimId": ..., "value": ...}]}``.
+    pre_assignments = models.JSONField(default=dict, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "used_at"], name="invitation_user_open_idx")]

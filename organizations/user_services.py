@@ -287,7 +287,8 @@ def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = 
     return user
 
 
-def _hash_token(token: str) -> str:
+def invitation_token_hash(token: str) -> str:
+    """Invitations store only this digest of their token (the token itself is 256 random bits)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -301,10 +302,13 @@ def user_invite(
     family_name: str | None = None,
     locale: str | None = None,
     personal_message: str | None = None,
+    pre_assignments: dict[str, Any] | None = None,
     send: Callable[[User, str, dict[str, Any]], None],
 ) -> tuple[User, bool, Invitation]:
     """Create the user if missing, invalidate earlier open invitations, issue a 7-day token and
-    hand it to ``send`` (which enqueues the e-mail). Returns (user, created, invitation)."""
+    hand it to ``send`` (which enqueues the e-mail). ``pre_assignments`` (checked by
+    organizations.invitation_services.pre_assignments) are applied when the invitee accepts.
+    Returns (user, created, invitation)."""
     user = User.objects.filter(organization=organization, email__iexact=email).first()
     created = user is None
     if created:
@@ -316,11 +320,24 @@ def user_invite(
     Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        organization=organization, user=user, token_hash=_hash_token(token), expires_at=now + INVITATION_TTL
+        organization=organization,
+        user=user,
+        token_hash=invitation_token_hash(token),
+        expires_at=now + INVITATION_TTL,
+        pre_assignments=pre_assignments or {},
     )
     context = invitation_context(organization, user, token, personal_message=personal_message)
     send(user, token, context)
-    _audit("user.invited", actor, user, metadata={"invitationId": str(invitation.id), "created": created})
+    _audit(
+        "user.invited",
+        actor,
+        user,
+        metadata={
+            "invitationId": str(invitation.id),
+            "created": created,
+            "preAssignments": invitation.pre_assignments,
+        },
+    )
     return user, created, invitation
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from oidc import views as oidc_views
+from organizations import views as organization_views
 from porta import metrics, views
 from recovery import views as recovery_views
 
@@ -21,5 +22,10 @@ urlpatterns = [
         r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/recovery/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
         recovery_views.recovery_page,
         name="recovery-page",
+    ),
+    re_path(
+        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/accept-invite/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
+        organization_views.accept_invitation_page,
+        name="accept-invitation",
     ),
 ]

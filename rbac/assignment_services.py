@@ -50,12 +50,14 @@ def _audit(event_type: str, actor: Actor, user: User, role: Role) -> None:
 
 @transaction.atomic
 def user_roles_assign(
-    *, actor: Actor, authorization: AdminAuthorization, user: User, role_ids: Iterable[uuid.UUID]
+    *, actor: Actor, authorization: AdminAuthorization | None, user: User, role_ids: Iterable[uuid.UUID]
 ) -> list[Role]:
     """Give ``user`` the roles (idempotent); returns the ones newly given. An admin role needs
-    the caller to hold everything it grants (403)."""
+    the caller to hold everything it grants (403). ``authorization=None`` is only for a grant
+    already checked against its author (an invitation's pre-assignments, checked when invited)."""
     roles = _roles(role_ids)
-    _guard_admin_roles(authorization, roles)
+    if authorization is not None:
+        _guard_admin_roles(authorization, roles)
     held = set(UserRole.objects.filter(user=user, role__in=roles).values_list("role_id", flat=True))
     added = [r for r in roles if r.id not in held]
     assigned_by = getattr(actor, "id", None) if getattr(actor, "type", "") == "user" else None

@@ -162,6 +162,17 @@ class BatchResultSerializer(serializers.Serializer):
     results = BatchResultItemSerializer(many=True)
 
 
+class InviteRoleSerializer(StrictSerializer):
+    applicationId = serializers.UUIDField()
+    roleId = serializers.UUIDField()
+
+
+class InviteClaimSerializer(StrictSerializer):
+    applicationId = serializers.UUIDField()
+    claimDefinitionId = serializers.UUIDField()
+    value = serializers.JSONField(help_text="Checked against the claim's type; null is never valid")
+
+
 class InviteSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=255)
     givenName = serializers.CharField(source="given_name", max_length=255, required=False, allow_blank=True)
@@ -170,6 +181,12 @@ class InviteSerializer(StrictSerializer):
         source="personal_message", max_length=500, required=False, allow_blank=True
     )
     locale = serializers.CharField(max_length=10, required=False)
+    roles = InviteRoleSerializer(
+        many=True, required=False, max_length=100, help_text="Roles given when the invitation is accepted"
+    )
+    claims = InviteClaimSerializer(
+        many=True, required=False, max_length=100, help_text="Claim values set on acceptance"
+    )
 
 
 class InviteResultSerializer(serializers.Serializer):

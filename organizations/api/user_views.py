@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
+from organizations import invitation_services
 from organizations import user_selectors as selectors
 from organizations import user_services as services
 from organizations.api.serializers import ReasonSerializer
@@ -293,14 +294,22 @@ class OrganizationUserViewSet(_SingleUserActions):
     @action(detail=False, methods=["post"])
     def invite(self, request, organization_id=None):
         """Creates the user if missing (201; 200 for an existing user), invalidates earlier
-        invitation tokens and e-mails a token valid for 7 days."""
+        invitation tokens and e-mails a token valid for 7 days. ``roles`` and ``claims`` are
+        checked now (unknown → 400, an admin role the caller could not grant → 403) and applied
+        when the invitee accepts at ``/{orgSlug}/auth/accept-invite/{token}``."""
         organization = self.organization()
         data = self.validated(InviteSerializer)
+        granted = invitation_services.pre_assignments(
+            authorization=self.principal.authorization,
+            roles=data.pop("roles", []),
+            claims=data.pop("claims", []),
+        )
         with transaction.atomic():
             user, created, invitation = services.user_invite(
                 actor=self.principal.actor,
                 organization=organization,
                 send=self._send_invitation(organization),
+                pre_assignments=granted,
                 **data,
             )
         body = {

@@ -1,0 +1,170 @@
+"""Accepting an invitation, and the roles and claim values an inviter attaches to one.
+
+Pre-assignments (upstream §8: ``roles[{applicationId, roleId}]``, ``claims[{applicationId,
+claimDefinitionId, value}]``) are checked when the invitation is made — the roles exist in their
+application, the inviter may grant them (no self-escalation), each value fits its claim's type —
+and applied when the invitee accepts through ``/<orgSlug>/auth/accept-invite/<token>``, in the
+transaction that spends the token. A role or claim deleted in between is skipped, and said so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from applications import claim_services
+from applications.models import ClaimDefinition
+from audit import services as audit
+from audit.context import Actor
+from organizations.models import Invitation, User, UserStatus
+from organizations.user_services import invitation_token_hash
+from porta.api.errors import ValidationFailed
+from rbac import assignment_services
+from rbac.admin_roles import ADMIN_APP_SLUG
+from rbac.grants import ensure_can_grant_roles
+from rbac.models import Role
+from rbac.selectors import AdminAuthorization
+from recovery.services import password_problems
+
+
+class InvitationUnavailable(Exception):
+    """The token names no usable invitation; ``status`` is 404 (unknown) or 410 (spent, expired)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, details={field: [message]})
+
+
+def pre_assignments(
+    *, authorization: AdminAuthorization, roles: list[dict[str, Any]], claims: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Check what an invitation will grant and return it in its stored form."""
+    role_ids: list[str] = []
+    if roles:
+        wanted = {(item["applicationId"], item["roleId"]) for item in roles}
+        found = {
+            (r.application_id, r.id): r
+            for r in Role.objects.select_related("application").filter(pk__in=[rid for _, rid in wanted])
+        }
+        missing = sorted(str(role_id) for app_id, role_id in wanted if (app_id, role_id) not in found)
+        if missing:
+            raise _invalid("roles", f"Not roles of the named application: {', '.join(missing)}")
+        admin_slugs = [r.slug for r in found.values() if r.application.slug == ADMIN_APP_SLUG]
+        if admin_slugs:
+            ensure_can_grant_roles(authorization, admin_slugs)
+        role_ids = sorted(str(rid) for _, rid in wanted)
+    checked_claims: list[dict[str, Any]] = []
+    if claims:
+        ids = [item["claimDefinitionId"] for item in claims]
+        definitions = {c.id: c for c in ClaimDefinition.objects.filter(pk__in=ids)}
+        seen: set[uuid.UUID] = set()
+        for item in claims:
+            claim = definitions.get(item["claimDefinitionId"])
+            if claim is None or claim.application_id != item["applicationId"]:
+                raise _invalid("claims", f"Not a claim of the named application: {item['claimDefinitionId']}")
+            if claim.id in seen:
+                raise _invalid("claims", f"Claim '{claim.name}' is given twice")
+            seen.add(claim.id)
+            if (problem := claim_services.value_problem(claim.claim_type, item["value"])) is not None:
+                raise _invalid("claims", f"Invalid value for claim '{claim.name}': {problem}")
+            checked_claims.append({"claimId": str(claim.id), "value": item["value"]})
+    return {"roleIds": role_ids, "claims": checked_claims} if role_ids or checked_claims else {}
+
+
+def _usable(token: str, org_slug: str, *, lock: bool = False) -> Invitation:
+    rows = Invitation.objects.select_related("user", "organization")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    invitation = rows.filter(token_hash=invitation_token_hash(token), organization__slug=org_slug).first()
+    if invitation is None:
+        raise InvitationUnavailable("This invitation link is not valid.", 404)
+    if invitation.accepted_at is not None:
+        raise InvitationUnavailable("This invitation has already been accepted.", 410)
+    if invitation.used_at is not None:
+        raise InvitationUnavailable("This invitation has been replaced by a newer one.", 410)
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnavailable("This invitation has expired.", 410)
+    if invitation.user.status != UserStatus.ACTIVE:
+        raise InvitationUnavailable("This account cannot accept invitations right now.", 410)
+    return invitation
+
+
+def invitation_lookup(token: str, org_slug: str) -> Invitation:
+    """The open invitation ``token`` names in organization ``org_slug``, or InvitationUnavailable."""
+    return _usable(token, org_slug)
+
+
+def needs_password(user: User) -> bool:
+    return not user.has_usable_password()
+
+
+def invitation_accept(*, token: str, org_slug: str, password: str = "") -> User:
+    """Spend the invitation: set the password (required unless the user already has one),
+    mark the e-mail verified (the link reached it) and apply the pre-assignments. Raises
+    InvitationUnavailable, or ValidationError for the password (the invitation stays open)."""
+    with transaction.atomic():
+        invitation = _usable(token, org_slug, lock=True)
+        user = invitation.user
+        actor = Actor(type="user", id=user.id, label=user.email)
+        if password or needs_password(user):
+            problems = password_problems(password, user)
+            if problems:
+                raise ValidationError(problems)
+            user.set_password(password)
+        user.email_verified = True
+        user.save(update_fields=["password", "email_verified", "updated_at"])
+        now = timezone.now()
+        invitation.used_at = invitation.accepted_at = now
+        invitation.save(update_fields=["used_at", "accepted_at"])
+        audit.record(
+            event_type="user.invite.accepted",
+            actor=actor,
+            organization_id=user.organization_id,
+            target_type="user",
+            target_id=user.id,
+            metadata={"invitationId": str(invitation.id), "passwordSet": bool(password)},
+        )
+        _apply(invitation, user, actor)
+    return user
+
+
+def _apply(invitation: Invitation, user: User, actor: Actor) -> None:
+    wanted = invitation.pre_assignments or {}
+    if not wanted:
+        return
+    role_ids = [uuid.UUID(rid) for rid in wanted.get("roleIds", [])]
+    existing_roles = list(Role.objects.filter(pk__in=role_ids).values_list("id", flat=True))
+    assignment_services.user_roles_assign(actor=actor, authorization=None, user=user, role_ids=existing_roles)
+    wanted_claims = wanted.get("claims", [])
+    claims = {c.id: c for c in ClaimDefinition.objects.filter(pk__in=[c["claimId"] for c in wanted_claims])}
+    applied_claims = []
+    for item in wanted_claims:
+        claim = claims.get(uuid.UUID(item["claimId"]))
+        if claim is not None and claim_services.value_problem(claim.claim_type, item["value"]) is None:
+            claim_services.value_set(actor=actor, claim=claim, user=user, value=item["value"])
+            applied_claims.append(str(claim.id))
+    audit.record(
+        event_type="user.invite.pre_assignments_applied",
+        actor=actor,
+        organization_id=user.organization_id,
+        target_type="user",
+        target_id=user.id,
+        metadata={
+            "invitationId": str(invitation.id),
+            "roleIds": [str(r) for r in existing_roles],
+            "claimIds": applied_claims,
+            "skippedRoleIds": sorted(str(r) for r in set(role_ids) - set(existing_roles)),
+            "skippedClaimIds": sorted(
+                c["claimId"] for c in wanted_claims if c["claimId"] not in applied_claims
+            ),
+        },
+    )
