@@ -42,9 +42,7 @@ def tier(app) -> ClaimDefinition:
 
 
 def invite(api, org: Organization, **extra):
-    return api.post(
-        f"/api/admin/organizations/{org.id}/users/invite", {"email": "new@acme.example", **extra}
-    )
+    return api.post(f"/api/admin/organizations/{org.id}/users/invite", {"email": "new@acme.example", **extra})
 
 
 def link_path(email: str = "new@acme.example") -> str:
