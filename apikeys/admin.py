@@ -1,23 +1,20 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from apikeys import services
 from apikeys.models import AdminApiKey
-from audit.context import Actor
-from porta.admin import ReadOnlyModelAdmin
-from porta.api.errors import ApiError
+from porta.admin import ReadOnlyModelAdmin, apply_to_each
 
 
 @admin.action(description="Revoke selected API keys", permissions=["revoke"])
 def revoke_selected(modeladmin, request, queryset):
-    actor = Actor(type="user", id=request.user.id, label=request.user.email)
-    done = 0
-    for key in queryset:
-        try:
-            services.api_key_revoke(actor=actor, key=key)
-            done += 1
-        except ApiError as exc:
-            modeladmin.message_user(request, f"{key.name}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, f"revoke: {done} API key(s) revoked")
+    apply_to_each(
+        modeladmin,
+        request,
+        queryset,
+        lambda actor, key: services.api_key_revoke(actor=actor, key=key),
+        name=lambda key: key.name,
+        done="revoke: {} API key(s) revoked",
+    )
 
 
 @admin.register(AdminApiKey)

@@ -1,21 +1,15 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from audit.context import Actor
 from keys import services
 from keys.models import SigningKey
-from porta.admin import ReadOnlyModelAdmin
-from porta.api.errors import ApiError
+from porta.admin import ReadOnlyModelAdmin, admin_actor, apply_to_each
 from rbac.selectors import admin_authorization
-
-
-def _actor(request) -> Actor:
-    return Actor(type="user", id=request.user.id, label=request.user.email)
 
 
 @admin.action(description="Rotate now (new active key, retire the current one)", permissions=["rotate"])
 def rotate_now(modeladmin, request, queryset):
     """Rotation acts on the whole keyring; the selection only has to be non-empty."""
-    result = services.signing_key_rotate(actor=_actor(request))
+    result = services.signing_key_rotate(actor=admin_actor(request))
     modeladmin.message_user(
         request, f"Active key is now {result.active.kid}; {result.retired_count} key(s) retired"
     )
@@ -23,14 +17,14 @@ def rotate_now(modeladmin, request, queryset):
 
 @admin.action(description="Revoke selected keys (their tokens fail at once)", permissions=["rotate"])
 def revoke_selected(modeladmin, request, queryset):
-    done = 0
-    for key in queryset:
-        try:
-            services.signing_key_revoke(actor=_actor(request), key=key)
-            done += 1
-        except ApiError as exc:
-            modeladmin.message_user(request, f"{key.kid}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, f"{done} key(s) revoked")
+    apply_to_each(
+        modeladmin,
+        request,
+        queryset,
+        lambda actor, key: services.signing_key_revoke(actor=actor, key=key),
+        name=lambda key: key.kid,
+        done="{} key(s) revoked",
+    )
 
 
 @admin.register(SigningKey)

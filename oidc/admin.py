@@ -1,24 +1,20 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from audit.context import Actor
 from oidc import session_services
 from oidc.models import Session
-from porta.admin import ReadOnlyModelAdmin
-from porta.api.errors import ApiError
+from porta.admin import ReadOnlyModelAdmin, apply_to_each
 
 
 @admin.action(description="Revoke selected sessions", permissions=["revoke"])
 def revoke_selected(modeladmin, request, queryset):
-    actor = Actor(type="user", id=request.user.id, label=request.user.email)
-    done = 0
-    for session in queryset:
-        try:
-            if session.revoked_at is None:
-                session_services.session_revoke(actor=actor, session=session)
-                done += 1
-        except ApiError as exc:
-            modeladmin.message_user(request, f"{session.id}: {exc.message}", messages.ERROR)
-    modeladmin.message_user(request, f"revoke: {done} session(s) revoked")
+    apply_to_each(
+        modeladmin,
+        request,
+        queryset.filter(revoked_at__isnull=True),
+        lambda actor, session: session_services.session_revoke(actor=actor, session=session),
+        name=lambda session: str(session.id),
+        done="revoke: {} session(s) revoked",
+    )
 
 
 @admin.register(Session)

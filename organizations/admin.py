@@ -1,29 +1,23 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import models
 
-from audit.context import Actor
 from organizations import services
 from organizations.models import Organization, User
-from porta.admin import ReadOnlyModelAdmin
-from porta.api.errors import ApiError
-
-
-def _actor(request) -> Actor:
-    return Actor(type="user", id=request.user.id, label=request.user.email)
+from porta.admin import ReadOnlyModelAdmin, admin_actor, apply_to_each
 
 
 def _transition_action(action_name: str):
     def run(modeladmin, request, queryset):
-        done = 0
-        for organization in queryset:
-            try:
-                services.organization_transition(
-                    actor=_actor(request), organization=organization, action=action_name
-                )
-                done += 1
-            except ApiError as exc:
-                modeladmin.message_user(request, f"{organization.slug}: {exc.message}", messages.WARNING)
-        modeladmin.message_user(request, f"{action_name}: {done} organization(s) changed")
+        apply_to_each(
+            modeladmin,
+            request,
+            queryset,
+            lambda actor, organization: services.organization_transition(
+                actor=actor, organization=organization, action=action_name
+            ),
+            name=lambda organization: organization.slug,
+            done=f"{action_name}: {{}} organization(s) changed",
+        )
 
     run.__name__ = f"{action_name}_selected"
     run.short_description = f"{action_name.capitalize()} selected organizations"
@@ -55,7 +49,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             for key, field in services.BRANDING_FIELDS.items()
             if field in form.cleaned_data
         }
-        services.organization_update(actor=_actor(request), organization=obj, branding=branding, **data)
+        services.organization_update(actor=admin_actor(request), organization=obj, branding=branding, **data)
 
 
 @admin.register(User)
