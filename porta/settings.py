@@ -19,15 +19,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# The .env file and the data directory belong to the deployment, not to the code: both are found
+# from the working directory (in a checkout that is the repository root, as `make run` runs), never
+# next to an installed package in site-packages.
 env = environ.Env()
-if Path(os.environ.get("PORTA_ENV_FILE", BASE_DIR / ".env")).is_file():
-    environ.Env.read_env(os.environ.get("PORTA_ENV_FILE", str(BASE_DIR / ".env")))
+ENV_FILE = Path(os.environ.get("PORTA_ENV_FILE", ".env")).absolute()
+if ENV_FILE.is_file():
+    environ.Env.read_env(str(ENV_FILE))
 
 PORTA_ENV = env.str("PORTA_ENV", default="development")
 if PORTA_ENV not in {"development", "production", "test"}:
     raise ImproperlyConfigured("PORTA_ENV must be one of development, production, test")
 PRODUCTION = PORTA_ENV == "production"
-DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=str(BASE_DIR / ".porta")))
+DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=".porta")).absolute()
 
 
 def _generate_kek() -> str:
@@ -35,7 +39,8 @@ def _generate_kek() -> str:
 
 
 def _local_secrets() -> dict[str, str]:
-    """Secrets of the embedded default: made once per checkout, kept out of git in .porta/."""
+    """Secrets of the embedded default: made once per data directory (in a checkout .porta/, kept
+    out of git)."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "secrets.json"
     if path.exists():
