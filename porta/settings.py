@@ -134,10 +134,14 @@ ROOT_URLCONF = "porta.urls"
 WSGI_APPLICATION = "porta.wsgi.application"
 APPEND_SLASH = False
 
+# Page and e-mail templates: templates/ at the top of a checkout; the wheel carries the same folder
+# inside the porta package (setup.py), where an installed porta finds it.
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else BASE_DIR / "templates"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
