@@ -92,6 +92,9 @@ if PORTA_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
+    # First: a management command of an earlier app wins, so Porta's createsuperuser replaces
+    # django.contrib.auth's (which needs a UserManager.create_superuser Porta's users cannot have).
+    "porta",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -102,7 +105,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "porta",
     "audit",
     "organizations",
     "applications",
