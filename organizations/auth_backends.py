@@ -1,27 +1,48 @@
-"""Django admin login: admins are users of the super-admin organization, by e-mail and password."""
+"""Django admin login: admins are users of the super-admin organization, by e-mail and password,
+checked by the same login service as the token endpoint (throttles, lockout, audit, metrics)."""
 
 from __future__ import annotations
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from organizations.models import User
+from organizations import login_services
+from organizations.models import Organization, User
 
 
 class PortaAdminBackend(BaseBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None
-        user = (
-            User.objects.select_related("organization")
-            .filter(organization__is_super_admin=True, email__iexact=username)
-            .first()
-        )
-        if user is None:
-            User().set_password(password)  # same cost as a real check: no account enumeration by timing
+        organization = Organization.objects.filter(is_super_admin=True).first()
+        if organization is None:
             return None
-        if user.check_password(password) and user.is_active and user.is_staff:
-            return user
-        return None
+        try:
+            user = login_services.password_login(
+                organization=organization,
+                email=username,
+                password=password,
+                channel=login_services.DJANGO_ADMIN,
+                ip=getattr(request, "porta_client_ip", None),
+            )
+        except login_services.LoginRefused as refused:
+            if request is not None:
+                request.porta_login_refused = refused
+            # PermissionDenied, not None: no other backend may let this attempt in.
+            raise PermissionDenied(refused.message) from refused
+        return user if user.is_staff else None
 
     def get_user(self, user_id):
         return User.objects.select_related("organization").filter(pk=user_id).first()
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """Says why a login was refused when it was throttled or the account is locked; a wrong
+    password or an unknown e-mail keep Django's one answer for both."""
+
+    def get_invalid_login_error(self):
+        refused = getattr(self.request, "porta_login_refused", None)
+        if isinstance(refused, login_services.LoginThrottled | login_services.AccountLocked):
+            return ValidationError(refused.message, code="login_refused")
+        return super().get_invalid_login_error()
