@@ -31,7 +31,10 @@ class PortaAdminBackend(BaseBackend):
                 request.porta_login_refused = refused
             # PermissionDenied, not None: no other backend may let this attempt in.
             raise PermissionDenied(refused.message) from refused
-        return user if user.is_staff else None
+        if not user.is_staff:
+            return None
+        login_services.login_recorded(user=user, channel=login_services.DJANGO_ADMIN)
+        return user
 
     def get_user(self, user_id):
         return User.objects.select_related("organization").filter(pk=user_id).first()

@@ -210,3 +210,17 @@ def code_check(*, user: User, matches: Callable[[], bool], channel: str, ip: str
     _count_failure(counters, channel=channel, reason="invalid_code")
     _register_failure(user, channel=channel, reason="invalid_code")
     return False
+
+
+@transaction.atomic
+def login_recorded(*, user: User, channel: str) -> None:
+    """Audit a successful login at an entrance that starts no session of its own (the token
+    endpoint records its ``user.login`` with the session it starts)."""
+    audit.record(
+        event_type="user.login",
+        actor=Actor(type="user", id=user.id, label=user.email),
+        organization_id=user.organization_id,
+        target_type="user",
+        target_id=user.id,
+        metadata={"channel": channel},
+    )

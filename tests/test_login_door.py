@@ -56,6 +56,12 @@ def test_the_right_password_logs_in_to_the_django_admin(super_admin):
     assert logged_in(client)
 
 
+def test_a_django_admin_login_is_audited(super_admin):
+    admin_login(ADMIN_PASSWORD)
+    login = AuditEntry.objects.get(event_type="user.login", target_id=str(super_admin.id))
+    assert login.metadata["channel"] == "django_admin"
+
+
 def test_brute_forcing_the_django_admin_locks_the_account_so_the_right_password_no_longer_logs_in(
     super_admin,
 ):
