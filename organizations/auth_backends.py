@@ -4,11 +4,16 @@ checked by the same login service as the token endpoint (throttles, lockout, aud
 from __future__ import annotations
 
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.backends import BaseBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from organizations import login_services
+from audit.context import Actor
+from organizations import login_services, user_services
 from organizations.models import Organization, User
+
+#: The API's length rule for a password (PasswordSerializer), kept on the admin's page too.
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 
 class PortaAdminBackend(BaseBackend):
@@ -49,3 +54,44 @@ class AdminLoginForm(AdminAuthenticationForm):
         if isinstance(refused, login_services.LoginThrottled | login_services.AccountLocked):
             return ValidationError(refused.message, code="login_refused")
         return super().get_invalid_login_error()
+
+
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    """The admin's "change password" page: the current password is checked by the login service
+    (throttles, lockout, audit), and the new one is set by the audited user service with the
+    API's length rule."""
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        try:
+            login_services.password_login(
+                organization=self.user.organization,
+                email=self.user.email,
+                password=old_password,
+                channel=login_services.DJANGO_ADMIN,
+            )
+        except (login_services.LoginThrottled, login_services.AccountLocked) as refused:
+            raise ValidationError(refused.message, code="login_refused") from refused
+        except login_services.LoginRefused as refused:
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            ) from refused
+        return old_password
+
+    def clean_new_password1(self):
+        password = self.cleaned_data["new_password1"]
+        if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise ValidationError(
+                f"The password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long.",
+                code="password_length",
+            )
+        return password
+
+    def save(self, commit=True):
+        changed = user_services.user_set_password(
+            actor=Actor(type="user", id=self.user.id, label=self.user.email),
+            user=self.user,
+            password=self.cleaned_data["new_password1"],
+        )
+        self.user.password = changed.password  # keeps the session valid (update_session_auth_hash)
+        return self.user

@@ -87,7 +87,7 @@ if PORTA_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "porta.admin_site.PortaAdminConfig",  # django.contrib.admin with Porta's site (porta/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -165,6 +165,43 @@ def test_a_failed_django_admin_login_is_counted_in_the_login_failures_metric(sup
     assert metric("porta_login_failures_total", **labels) == before + 1
 
 
+# -- the Django admin's "change password" page ----------------------------------------------------
+
+CHANGE = "/admin/password_change/"
+
+
+def change_password(client: Client, old: str, new: str = "a-brand-new-password"):
+    page = client.get(CHANGE)
+    csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1).decode()
+    form = {"old_password": old, "new_password1": new, "new_password2": new, "csrfmiddlewaretoken": csrf}
+    return client.post(CHANGE, form)
+
+
+def test_wrong_current_passwords_on_the_admin_password_change_page_lock_the_account(super_admin, settings):
+    settings.PORTA_MAX_FAILED_LOGINS = 3
+    client, _ = admin_login(ADMIN_PASSWORD)
+    for _ in range(3):
+        assert change_password(client, "wrong-password").status_code == 200
+    super_admin.refresh_from_db()
+    assert super_admin.status == UserStatus.LOCKED
+    assert failed_admin_entries(super_admin).count() == 3
+
+
+def test_a_password_changed_in_the_django_admin_is_audited_and_works_at_the_token_endpoint(super_admin):
+    client, _ = admin_login(ADMIN_PASSWORD)
+    response = change_password(client, ADMIN_PASSWORD, new="a-brand-new-password")
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(event_type="user.password.set", target_id=str(super_admin.id)).exists()
+    assert token_login("a-brand-new-password").status_code == 200
+    assert client.get("/admin/").status_code == 200  # the session survives its own password change
+
+
+def test_the_django_admin_refuses_a_new_password_shorter_than_the_api_allows(super_admin):
+    client, _ = admin_login(ADMIN_PASSWORD)
+    assert change_password(client, ADMIN_PASSWORD, new="short").status_code == 200
+    assert token_login(ADMIN_PASSWORD).status_code == 200
+
+
 # -- the recovery page's code ----------------------------------------------------------------------
 
 
