@@ -87,7 +87,7 @@ if PORTA_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "porta.admin_site.PortaAdminConfig",  # django.contrib.admin with Porta's site (porta/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -191,8 +191,10 @@ else:
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
+# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/hashers.py);
+# the rest verify imported or older hashes, which are rehashed with the first at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "porta.hashers.PortaArgon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.BCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.context import Actor
+from organizations import login_services
 from organizations.models import User
 from porta.tokens import keyed_hash, new_secret
 from recovery.models import RecoveryKind, RecoveryToken
@@ -116,12 +117,17 @@ class WrongCode(Exception):
 
 def recovery_use(*, token: str, org_slug: str, password: str, code: str | None = None) -> User:
     """Set the user's new password through a recovery link, once. Raises RecoveryUnavailable,
-    WrongCode, or ValidationError (password policy; the link stays usable)."""
+    WrongCode, LoginThrottled (the code is checked by the login service, under its throttles), or
+    ValidationError (password policy; the link stays usable)."""
     with transaction.atomic():
         row = _usable(token, org_slug, lock=True)
         user = row.user
-        if row.kind == RecoveryKind.CODE and not (
-            code and secrets.compare_digest(keyed_hash(f"{token}:{code.strip()}"), row.code_hash)
+        if row.kind == RecoveryKind.CODE and not login_services.code_check(
+            user=user,
+            matches=lambda: (
+                bool(code) and secrets.compare_digest(keyed_hash(f"{token}:{code.strip()}"), row.code_hash)
+            ),
+            channel=login_services.RECOVERY,
         ):
             row.failed_attempts += 1
             row.save(update_fields=["failed_attempts"])
