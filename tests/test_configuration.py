@@ -303,3 +303,12 @@ def test_an_explicit_public_url_wins_over_the_bind_address(tmp_path):
     env = _clean_env(tmp_path, PORTA_BIND="0.0.0.0:8123", PORTA_PUBLIC_URL="https://id.example.com/")
     assert _issuer(env) == "https://id.example.com/porta-admin"
 
+
+# Readiness without Redis.
+
+
+def test_ready_reports_redis_as_not_configured_without_redis_url(porta_server):
+    server = porta_server(REDIS_URL="")
+    response = requests.get(f"{server.base_url}/health/ready", timeout=10)
+    assert response.status_code == 200
+    assert response.json()["checks"]["redis"] == "not configured"
