@@ -31,7 +31,7 @@ def _clean_env(data_dir: Path, **variables: str) -> dict[str, str]:
     """The embedded default (development, SQLite and secrets in ``data_dir``) plus ``variables``."""
     names = ("PORTA_", "DATABASE_URL", "REDIS_URL", "EMAIL_", "DJANGO_", "PYTEST_")
     env = {name: value for name, value in os.environ.items() if not name.startswith(names)}
-    return {**env, "PORTA_DATA_DIR": str(data_dir), **variables}
+    return {**env, "PORTA_ENV_FILE": os.devnull, "PORTA_DATA_DIR": str(data_dir), **variables}
 
 
 def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
