@@ -246,6 +246,12 @@ def test_gunicorn_on_the_wsgi_module_stops_with_the_one_line_and_no_traceback(tm
     ]
 
 
+def test_a_celery_worker_stops_with_the_one_line(tmp_path):
+    env = _clean_env(tmp_path, PORTA_COURIER_MAX_ATTEMPTS="0")
+    result = _run([sys.executable, "-m", "celery", "-A", "porta", "worker"], env)
+    assert _single_error_line(result) == "PORTA_COURIER_MAX_ATTEMPTS: must be at least 1 (got 0)"
+
+
 # The public URL follows the bind address in development.
 
 
