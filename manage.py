@@ -9,7 +9,7 @@ def main() -> None:
 
     from porta.config import load_settings_or_exit
 
-    load_settings_or_exit()
+    load_settings_or_exit(argv=sys.argv)
     execute_from_command_line(sys.argv)
 
 

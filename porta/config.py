@@ -44,19 +44,34 @@ class ConfigurationError(ImproperlyConfigured):
         super().__init__(f"{name}: {problem}")
 
 
-def load_settings_or_exit(exit_status: int = 2) -> None:
+def load_settings_or_exit(exit_status: int = 2, argv: list[str] | None = None) -> None:
     """Load Django's settings now; a configuration error is one line on stderr and ``exit_status``.
 
     Django would otherwise load them lazily, deep inside a command or the first request, and show
-    the error as a traceback (or, for ``manage.py``, hide it behind a list of commands)."""
+    the error as a traceback (or, for ``manage.py``, hide it behind a list of commands). ``argv``
+    (a command line) is searched for ``--settings``/``--pythonpath`` first, as Django does."""
     from django.conf import settings
 
+    if argv is not None:
+        _apply_default_options(argv)
     try:
         settings.INSTALLED_APPS  # noqa: B018 - the attribute access is what loads the settings
     except ConfigurationError as exc:
         sys.stderr.write(f"porta: configuration error: {exc}\n")
         sys.stderr.flush()
         raise SystemExit(exit_status) from None
+
+
+def _apply_default_options(argv: list[str]) -> None:
+    """``manage.py --settings=…``: the choice must be made before the settings are loaded."""
+    from django.core.management.base import CommandParser, handle_default_options
+
+    parser = CommandParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--settings")
+    parser.add_argument("--pythonpath")
+    parser.add_argument("args", nargs="*")
+    options, _ = parser.parse_known_args(argv[1:])
+    handle_default_options(options)
 
 
 def decode_kek(item: str) -> bytes:

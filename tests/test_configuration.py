@@ -216,6 +216,15 @@ def test_manage_py_help_stops_on_a_bad_variable(tmp_path):
     assert _single_error_line(result).startswith("PORTA_DEBUG: ")
 
 
+def test_manage_py_still_honours_a_settings_option(tmp_path):
+    (tmp_path / "site_settings.py").write_text('from porta.settings import *\nSITE_MARK = "chosen"\n')
+    code = "from django.conf import settings; print(settings.SITE_MARK)"
+    options = ["--settings", "site_settings", "--pythonpath", str(tmp_path), "--verbosity", "0"]
+    result = _manage("shell", *options, "--command", code, env=_clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "chosen"
+
+
 def test_porta_check_deploy_stops_on_a_bad_variable(tmp_path):
     result = _porta("check", "--deploy", env=_clean_env(tmp_path, PORTA_KEY_ENCRYPTION_KEY=_kek(24)))
     assert _single_error_line(result).startswith("PORTA_KEY_ENCRYPTION_KEY: ")
