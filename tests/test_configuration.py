@@ -48,7 +48,7 @@ def _porta(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def _single_error_line(result: subprocess.CompletedProcess) -> str:
     """The one line the command printed about its configuration; nothing else on stderr."""
-    assert result.returncode != 0, result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
