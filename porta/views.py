@@ -63,10 +63,14 @@ def _check_database() -> str:
     return "ok"
 
 
+#: The embedded default runs without Redis (in-process cache, eager tasks): not a failure.
+NOT_CONFIGURED = "not configured"
+
+
 def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return NOT_CONFIGURED
     client = get_redis()
-    if client is None:
-        return "ok" if not settings.REDIS_URL else "unreachable"
     client.ping()
     return "ok"
 
@@ -95,7 +99,7 @@ def ready(request: HttpRequest) -> HttpResponse:
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
             logger.warning("Readiness check %s failed: %s", name, exc)
             checks[name] = "error"
-    failing = [name for name, result in checks.items() if result != "ok"]
+    failing = [name for name, result in checks.items() if result not in {"ok", NOT_CONFIGURED}]
     if failing:
         return json_response(
             {"status": "unavailable", "checks": checks, "message": f"Failing checks: {', '.join(failing)}"},

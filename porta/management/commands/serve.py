@@ -4,7 +4,6 @@ SIGTERM and SIGINT both stop gracefully: no new connections, in-flight requests 
 120 s), then exit 0.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -46,9 +45,9 @@ class Command(BaseCommand):
     help = "Run Porta's HTTP server (gunicorn)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=os.environ.get("PORTA_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("PORTA_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("PORTA_THREADS", "1")))
+        parser.add_argument("--bind", default=settings.PORTA_BIND)
+        parser.add_argument("--workers", type=int, default=settings.PORTA_WORKERS)
+        parser.add_argument("--threads", type=int, default=settings.PORTA_THREADS)
         parser.add_argument("--dev", action="store_true", help="Development mode: debug, reload, one worker")
         parser.add_argument(
             "--with-worker", action="store_true", help="Also run a Celery worker (with the beat scheduler)"
