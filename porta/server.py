@@ -116,7 +116,11 @@ def _describe_exit(status: int | None) -> str:
     if status is None:
         return "exited"
     if os.WIFSIGNALED(status):
-        return f"was killed by {signal.Signals(os.WTERMSIG(status)).name}"
+        number = os.WTERMSIG(status)
+        try:
+            return f"was killed by {signal.Signals(number).name}"
+        except ValueError:  # a real-time signal has no name
+            return f"was killed by signal {number}"
     return f"exited with status {os.waitstatus_to_exitcode(status)}"
 
 
@@ -132,8 +136,8 @@ class CeleryWorker:
         self.deaths: deque[float] = deque()
 
     def start(self) -> None:
-        # Its own process group: a Ctrl-C in the terminal reaches the server, which stops the
-        # worker itself once the HTTP side has drained.
+        # Its own process group: a Ctrl-C in the terminal reaches only the server, which then
+        # stops the worker itself (Celery's warm shutdown, while the HTTP side drains).
         self.process = subprocess.Popen(self.command, process_group=0)
         self.restart_at = None
         self.log.info("Celery worker started (pid %s)", self.process.pid)

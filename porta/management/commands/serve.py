@@ -23,14 +23,17 @@ DEV_BANNER = "YOU ARE RUNNING PORTA IN DEV MODE. SECURITY IS DISABLED. DON'T DO 
 REQUEST_TIMEOUT = 120
 
 
-def _env_number(name: str, default: str, *, kind: type, minimum: float, unit: str) -> float:
-    raw = os.environ.get(name, default)
+def _number(
+    given: str | None, option: str, variable: str, default: str, *, kind: type, minimum: float, unit: str
+):
+    """The command-line option if given, else the environment variable, else the default."""
+    name, raw = (option, given) if given is not None else (variable, os.environ.get(variable, default))
     try:
         value = kind(raw)
     except ValueError:
         value = None
     if value is None or not value >= minimum:  # NaN too
-        raise CommandError(f"{name} must be {unit} of at least {minimum:g}, not {raw!r}")
+        raise CommandError(f"{name} must be {unit} ≥ {minimum:g}, not {raw!r}")
     return value
 
 
@@ -58,11 +61,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("PORTA_BIND", "127.0.0.1:8000"))
-        parser.add_argument("--workers", type=int, help="worker processes (PORTA_WORKERS, 2)")
-        parser.add_argument("--threads", type=int, help="threads per worker (PORTA_THREADS, 1)")
+        parser.add_argument("--workers", help="worker processes (PORTA_WORKERS, 2)")
+        parser.add_argument("--threads", help="threads per worker (PORTA_THREADS, 1)")
         parser.add_argument(
             "--shutdown-grace",
-            type=float,
             help="seconds to serve on after SIGTERM, with /health/ready at 503 (PORTA_SHUTDOWN_GRACE, 10)",
         )
         parser.add_argument("--dev", action="store_true", help="Development mode: debug, reload, one worker")
@@ -71,15 +73,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind, workers, threads, shutdown_grace, dev, with_worker, **options):
-        if workers is None:
-            workers = _env_number("PORTA_WORKERS", "2", kind=int, minimum=1, unit="a whole number")
-        if threads is None:
-            threads = _env_number("PORTA_THREADS", "1", kind=int, minimum=1, unit="a whole number")
-        if shutdown_grace is None:
-            shutdown_grace = _env_number("PORTA_SHUTDOWN_GRACE", "10", kind=float, minimum=0, unit="seconds")
-        max_restarts = _env_number(
-            "PORTA_WORKER_MAX_RESTARTS", "5", kind=int, minimum=0, unit="a whole number"
+        whole, seconds = (
+            {"kind": int, "unit": "a whole number"},
+            {"kind": float, "unit": "a number of seconds"},
         )
+        workers = _number(workers, "--workers", "PORTA_WORKERS", "2", minimum=1, **whole)
+        threads = _number(threads, "--threads", "PORTA_THREADS", "1", minimum=1, **whole)
+        grace = _number(
+            shutdown_grace, "--shutdown-grace", "PORTA_SHUTDOWN_GRACE", "10", minimum=0, **seconds
+        )
+        max_restarts = _number(None, "", "PORTA_WORKER_MAX_RESTARTS", "5", minimum=0, **whole)
         if dev:
             self.stderr.write(self.style.WARNING(DEV_BANNER))
         celery_command = None
@@ -108,7 +111,7 @@ class Command(BaseCommand):
         }
         _PortaServer(
             {k: v for k, v in options.items() if v is not None},
-            grace=shutdown_grace,
+            grace=grace,
             celery_command=celery_command,
             max_worker_restarts=max_restarts,
         ).run()
