@@ -71,6 +71,9 @@ PORTA_ADMIN_PASSWORD = env.secret("PORTA_ADMIN_PASSWORD", min_length=8, min_uniq
 PORTA_BIND = env.bind("PORTA_BIND", default="127.0.0.1:8000")
 PORTA_WORKERS = env.int("PORTA_WORKERS", default=2, min=1, max=256)
 PORTA_THREADS = env.int("PORTA_THREADS", default=1, min=1, max=1024)
+# After SIGTERM `porta serve` keeps serving this long with /health/ready at 503 (porta/server.py).
+PORTA_SHUTDOWN_GRACE = env.seconds("PORTA_SHUTDOWN_GRACE", default=10, min=0)
+PORTA_WORKER_MAX_RESTARTS = env.int("PORTA_WORKER_MAX_RESTARTS", default=5, min=0)
 # Unless set, the public URL follows the bind address, so issuers and links are reachable wherever
 # a development server listens (production requires it set).
 PORTA_PUBLIC_URL = env.url(

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from applications.models import Client
 from oidc.issuers import issuer_for
 from organizations.models import Organization
+from porta import shutdown
 from porta.api.errors import error_response
 from porta.api.middleware import json_response
 from porta.bootstrap import CLI_CLIENT_ID
@@ -88,6 +89,11 @@ def _check_migrations() -> str:
 
 @require_GET
 def ready(request: HttpRequest) -> HttpResponse:
+    if shutdown.draining():  # at once, without touching a dependency: the balancer must stop now
+        return json_response(
+            {"status": "unavailable", "checks": {"server": "shutting down"}, "message": "Shutting down"},
+            status=503,
+        )
     checks: dict[str, str] = {}
     for name, check in (
         ("database", _check_database),
