@@ -78,7 +78,9 @@ class Command(BaseCommand):
         )
         workers = _number(workers, "--workers", settings.PORTA_WORKERS, minimum=1, **whole)
         threads = _number(threads, "--threads", settings.PORTA_THREADS, minimum=1, **whole)
-        grace = _number(shutdown_grace, "--shutdown-grace", settings.PORTA_SHUTDOWN_GRACE, minimum=0, **seconds)
+        grace = _number(
+            shutdown_grace, "--shutdown-grace", settings.PORTA_SHUTDOWN_GRACE, minimum=0, **seconds
+        )
         max_restarts = settings.PORTA_WORKER_MAX_RESTARTS
         if dev:
             self.stderr.write(self.style.WARNING(DEV_BANNER))
