@@ -20,11 +20,14 @@ class FlakyBackend(BaseEmailBackend):
 
     failures = 1
     attempts = 0
+    #: Every message handed to the backend, refused or not.
+    tried: list = []
 
     def send_messages(self, email_messages):
         from django.core import mail
 
         type(self).attempts += 1
+        type(self).tried.extend(email_messages)
         if type(self).attempts <= type(self).failures:
             raise smtplib.SMTPServerDisconnected("connection dropped")
         mail.outbox.extend(email_messages)

@@ -9,7 +9,11 @@ REDACTED = "[redacted]"
 
 
 class RedactedField(serializers.CharField):
-    """Message content: shown only when the server runs in dev mode (PORTA_DEV)."""
+    """Message content: shown only when the server runs in dev mode (PORTA_DEV). Bodies are stored
+    encrypted; outside dev mode they are not even decrypted."""
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) if settings.PORTA_DEV else REDACTED
 
     def to_representation(self, value):
         return super().to_representation(value) if settings.PORTA_DEV else REDACTED
