@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from audit.context import Actor
 from audit.models import AuditEntry
+from courier.api.serializers import UNREADABLE
 from courier.api.views import CourierMessageViewSet
 from courier.models import Attempt, Message, MessageStatus
 from courier.services import backoff, message_enqueue
@@ -288,3 +289,27 @@ def test_courier_messages_are_read_only_in_the_django_admin(initialized):
     assert client.login(username=ADMIN_EMAIL, password=ADMIN_PASSWORD)
     assert client.get(f"/admin/courier/message/{message.id}/change/").status_code == 200
     assert client.get("/admin/courier/message/add/").status_code == 403
+
+
+def test_the_dev_mode_view_of_a_body_sealed_under_a_dropped_key_is_not_a_500(api):
+    import base64
+    import secrets
+
+    message = _enqueue()
+    other_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with override_settings(PORTA_DEV=True, PORTA_KEY_ENCRYPTION_KEYS=[other_key]):
+        response = api.get(f"{MESSAGES}/{message.id}")
+    assert response.status_code == 200
+    assert response.json()["bodyText"] == UNREADABLE
+
+
+def test_the_django_admin_shows_a_message_without_its_body(super_admin):
+    from django.test import Client
+
+    message = _enqueue()
+    client = Client()
+    client.force_login(super_admin)
+    response = client.get(f"/admin/courier/message/{message.id}/change/")
+    assert response.status_code == 200
+    assert message.recipient in response.content.decode()
+    assert "invite/abc" not in response.content.decode()
