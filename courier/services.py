@@ -8,14 +8,16 @@ Every attempt carries the same ``Message-ID`` header, so a receiver can drop the
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import uuid
+from collections.abc import Iterator
 from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import services as audit
@@ -115,8 +117,42 @@ def message_attempt(message_id: str) -> int | None:
 
     The attempt is committed first (its own transaction), then the e-mail goes out with no
     transaction open, then the outcome is committed. A redelivered task therefore finds the earlier
-    attempt on record, and a message already sent or abandoned is never sent again.
+    attempt on record, and a message already sent or abandoned is never sent again. Two copies of
+    the task never send at once: the delivery lock lets one through and sends the other back later.
     """
+    with _delivery_lock(message_id) as held:
+        if not held:
+            # Another process is delivering this message right now (a copy of the task the broker
+            # handed out again while the first still ran). Look again later: by then it is sent,
+            # or that process died and released the lock.
+            return backoff(1)
+        return _deliver(message_id)
+
+
+@contextlib.contextmanager
+def _delivery_lock(message_id: str) -> Iterator[bool]:
+    """A session-level PostgreSQL advisory lock held while one process delivers the message.
+
+    PostgreSQL releases it when the holder's connection closes, so a worker killed mid-send does
+    not keep it. Without PostgreSQL (the SQLite embedded default runs tasks eagerly, one at a
+    time) there is nothing to exclude.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = uuid.UUID(message_id).int & (2**63 - 1)  # the random low bits of the uuid7, as a bigint
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _deliver(message_id: str) -> int | None:
     claimed = _claim(message_id)
     if claimed is None:
         return None

@@ -313,3 +313,15 @@ def test_the_django_admin_shows_a_message_without_its_body(super_admin):
     assert response.status_code == 200
     assert message.recipient in response.content.decode()
     assert "invite/abc" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(EMAIL_BACKEND="tests.mail_backends.SecondCopyBackend")
+def test_a_second_copy_of_a_delivery_does_not_send_while_the_first_is_sending():
+    from tests.mail_backends import SecondCopyBackend
+
+    SecondCopyBackend.started, SecondCopyBackend.second_result = False, None
+    message = _enqueue()  # committed at once: the eager task runs here
+    assert len(mail.outbox) == 1
+    assert SecondCopyBackend.second_result == backoff(1)  # it looks again later
+    assert list(message.attempts.values_list("outcome", flat=True)) == ["sent"]
