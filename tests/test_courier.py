@@ -325,3 +325,27 @@ def test_a_second_copy_of_a_delivery_does_not_send_while_the_first_is_sending():
     assert len(mail.outbox) == 1
     assert SecondCopyBackend.second_result == backoff(1)  # it looks again later
     assert list(message.attempts.values_list("outcome", flat=True)) == ["sent"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_encrypts_the_bodies_stored_in_plaintext_before():
+    import uuid
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate([("courier", "0001_initial")])
+    message_id = uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO courier_message (id, created_at, updated_at, recipient, template, subject,"
+            " body_text, body_html, status, send_count, last_error)"
+            " VALUES (%s, now(), now(), 'a@example.com', 'invitation', 's', 'link /invite/abc', '<p>x</p>',"
+            " 'queued', 0, '')",
+            [message_id],
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    message = Message.objects.get(pk=message_id)
+    assert (message.body_text, message.body_html) == ("link /invite/abc", "<p>x</p>")
+    assert b"/invite/abc" not in bytes(message.body_ciphertext)
