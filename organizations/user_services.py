@@ -3,8 +3,6 @@ transaction each."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -16,6 +14,7 @@ from django.utils import timezone
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, Organization, User, UserStatus
+from porta import onetime
 from porta.api.errors import Conflict, Forbidden, InvalidTransition
 from porta.hashers import hash_passwords
 from porta.invalidation import principals_changed, rows_changed
@@ -287,11 +286,6 @@ def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = 
     return user
 
 
-def invitation_token_hash(token: str) -> str:
-    """Invitations store only this digest of their token (the token itself is 256 random bits)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def user_invite(
     *,
@@ -318,12 +312,13 @@ def user_invite(
         user = user_create(actor=actor, organization=organization, email=email, **fields)
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-    token = secrets.token_urlsafe(32)
+    new = onetime.issue(INVITATION_TTL)
+    token = new.token
     invitation = Invitation.objects.create(
         organization=organization,
         user=user,
-        token_hash=invitation_token_hash(token),
-        expires_at=now + INVITATION_TTL,
+        token_hash=new.token_hash,
+        expires_at=new.expires_at,
         pre_assignments=pre_assignments or {},
     )
     context = invitation_context(organization, user, token, personal_message=personal_message)

@@ -296,6 +296,17 @@ PORTA_COURIER_MAX_ATTEMPTS = env.int("PORTA_COURIER_MAX_ATTEMPTS", default=5, mi
 PORTA_COURIER_BACKOFF = env.seconds("PORTA_COURIER_BACKOFF", default=30)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Tasks are acknowledged late, so a task whose worker dies stays in Redis unacknowledged and is
+# redelivered once this many seconds have passed since it was handed out (kombu's default is one
+# hour). It must exceed the longest task and every countdown (courier backoff is capped at half of
+# it), or a task still running, or still waiting for its countdown, is delivered a second time.
+PORTA_BROKER_VISIBILITY_TIMEOUT = env.seconds("PORTA_BROKER_VISIBILITY_TIMEOUT", default=600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PORTA_BROKER_VISIBILITY_TIMEOUT,
+    # Look for expired unacknowledged tasks this often (kombu's default sweep is every 100 s).
+    "unacked_restore_interval": max(1, min(30, PORTA_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_BACKEND = None
 # Eager (in-process) without a broker; the test suite runs tasks eagerly too (it starts no worker).
 CELERY_TASK_ALWAYS_EAGER = env.bool("PORTA_CELERY_EAGER", default=not REDIS_URL or PORTA_ENV == "test")
