@@ -4,9 +4,27 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.views import PasswordChangeView
+from django.urls import reverse
 
 from audit.context import Actor
+from organizations.auth_backends import AdminLoginForm, AdminPasswordChangeForm
 from porta.api.errors import ApiError
+
+
+class PortaAdminSite(admin.AdminSite):
+    """The Django admin, whose login and "change password" pages check passwords through the
+    login service like every other entrance (throttles, lockout, audit, metrics)."""
+
+    login_form = AdminLoginForm
+
+    def password_change(self, request, extra_context=None):
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=AdminPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
