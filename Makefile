@@ -8,7 +8,7 @@ RUN_ADDR ?= 127.0.0.1:8000
 
 .PHONY: run test lint bench-orgs clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -22,13 +22,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Every variable is read through ``env``, whose methods hold the rules (porta/config.py): a bad
 # value stops the start with one line naming it.
+# The .env file and the data directory belong to the deployment, not to the code: both are found
+# from the working directory (in a checkout that is the repository root, as `make run` runs), never
+# next to an installed package in site-packages.
 env = Env()
-if Path(os.environ.get("PORTA_ENV_FILE", BASE_DIR / ".env")).is_file():
-    environ.Env.read_env(os.environ.get("PORTA_ENV_FILE", str(BASE_DIR / ".env")))
+ENV_FILE = Path(os.environ.get("PORTA_ENV_FILE", ".env")).absolute()
+if ENV_FILE.is_file():
+    environ.Env.read_env(str(ENV_FILE))
 
 PORTA_ENV = env.choice("PORTA_ENV", default="development", choices=("development", "production", "test"))
 PRODUCTION = PORTA_ENV == "production"
-DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=str(BASE_DIR / ".porta")))
+DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=".porta")).absolute()
 
 
 def _generate_kek() -> str:
@@ -36,7 +40,8 @@ def _generate_kek() -> str:
 
 
 def _local_secrets() -> dict[str, str]:
-    """Secrets of the embedded default: made once per checkout, kept out of git in .porta/."""
+    """Secrets of the embedded default: made once per data directory (in a checkout .porta/, kept
+    out of git)."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "secrets.json"
     if path.exists():
@@ -87,6 +92,9 @@ if PORTA_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
+    # First: a management command of an earlier app wins, so Porta's createsuperuser replaces
+    # django.contrib.auth's (which needs a UserManager.create_superuser Porta's users cannot have).
+    "porta",
     "porta.admin_site.PortaAdminConfig",  # django.contrib.admin with Porta's site (porta/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -97,7 +105,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "porta",
     "audit",
     "organizations",
     "applications",
@@ -129,10 +136,14 @@ ROOT_URLCONF = "porta.urls"
 WSGI_APPLICATION = "porta.wsgi.application"
 APPEND_SLASH = False
 
+# Page and e-mail templates: templates/ at the top of a checkout; the wheel carries the same folder
+# inside the porta package (setup.py), where an installed porta finds it.
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else BASE_DIR / "templates"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

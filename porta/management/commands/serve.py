@@ -88,6 +88,9 @@ class Command(BaseCommand):
         if with_worker and settings.REDIS_URL:
             # A single-instance set-up has no separate beat process: the worker embeds the
             # scheduler (key rotation, session purge, API-key usage flush).
+            # The schedule lives in the data directory, which a production set-up may not have yet;
+            # without it the embedded beat dies at start while the worker runs on.
+            settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
             schedule = str(settings.DATA_DIR / "celerybeat-schedule")
             celery_command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--loglevel", "INFO"]
             celery_command += ["--beat", "--schedule", schedule]
