@@ -18,7 +18,7 @@ from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from porta.api.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from porta.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
@@ -30,6 +30,8 @@ USER_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "lock": (frozenset({UserStatus.ACTIVE}), UserStatus.LOCKED, "user.locked"),
     "unlock": (frozenset({UserStatus.LOCKED}), UserStatus.ACTIVE, "user.activated"),
 }
+#: Transitions that need a reason (for the audit trail), whoever asks: the API or the Django admin.
+REASON_REQUIRED = frozenset({"lock"})
 #: Operations refused on the super-admin user (the first admin ``porta_init`` created).
 PROTECTED_ACTIONS = frozenset({"deactivate", "suspend", "lock", "purge"})
 INVITATION_TTL = timedelta(days=7)
@@ -224,6 +226,10 @@ def user_transition(
 ) -> User:
     """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
     allowed_from, target, event_type = USER_TRANSITIONS[action]
+    if action in REASON_REQUIRED and not (reason or "").strip():
+        raise ValidationFailed(
+            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
+        )
     user = _locked(user, precondition)
     _guard_protected(user, action)
     if user.status not in allowed_from:
