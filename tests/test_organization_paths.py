@@ -202,3 +202,13 @@ def test_a_uuid_that_names_nothing_is_not_taken_for_a_slug(api):
     response = api.get(f"/api/admin/organizations/{uuid.uuid4()}/users")
 
     assert response.status_code == 404
+
+
+def test_a_slug_that_spells_a_uuid_still_finds_its_organization(api):
+    hexadecimal = Organization.objects.create(name="Hex", slug="c0ffee00c0ffee00c0ffee00c0ffee00")
+    User.objects.create(organization=hexadecimal, email="hex@hex.example")
+
+    response = api.get("/api/admin/organizations/c0ffee00c0ffee00c0ffee00c0ffee00/users")
+
+    assert response.status_code == 200, response.content
+    assert [row["email"] for row in response.json()["data"]] == ["hex@hex.example"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from rest_framework import status as http
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, UnsupportedMediaType
 from rest_framework.response import Response
@@ -31,15 +31,20 @@ from porta.slugs import SLUG_MAX
 _FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
 
 
-def key_filters(model: type[Model], value: str) -> dict[str, Any] | None:
-    """How a path segment names a row of ``model``: by id, or by slug when the model's slug is
-    unique. None when it cannot name one (→ 404, never a query that fails)."""
+def key_lookup(model: type[Model], value: str, *, via: str = "") -> Q | None:
+    """How a path segment names a row of ``model`` (reached through the relation ``via`` when
+    given): by id, or by slug when the model's slug is unique. A slug may itself spell a UUID
+    (32 hex digits are a valid slug), so such a value matches either. None when the value can
+    name no row (→ 404, never a query that fails)."""
+    prefix = f"{via}__" if via else ""
     pk = parse_uuid(value)
-    if pk is not None:
-        return {"pk": pk}
-    if _has_unique_slug(model) and 0 < len(value) <= SLUG_MAX:
-        return {"slug": value}
-    return None
+    by_pk = Q(**{f"{prefix}pk": pk}) if pk is not None else None
+    by_slug = (
+        Q(**{f"{prefix}slug": value}) if _has_unique_slug(model) and 0 < len(value) <= SLUG_MAX else None
+    )
+    if by_pk is not None and by_slug is not None:
+        return by_pk | by_slug
+    return by_pk if by_pk is not None else by_slug
 
 
 def _has_unique_slug(model: type[Model]) -> bool:
@@ -54,7 +59,7 @@ class PathParent:
     """The row a nested route hangs under, e.g. the organization of
     ``/organizations/{organization_id}/users``."""
 
-    #: The path keyword naming the parent (by id, or by slug: see ``key_filters``).
+    #: The path keyword naming the parent (by id, or by slug: see ``key_lookup``).
     kwarg: str
     #: The relation from this resource's rows to the parent.
     field: str
@@ -158,10 +163,8 @@ class PortaViewSet(GenericViewSet):
         if self.__dict__.get("_path_parent") is not None:
             return queryset.filter(**{self.parent.field: self._path_parent})
         model = queryset.model._meta.get_field(self.parent.field).related_model
-        filters = key_filters(model, self.kwargs[self.parent.kwarg])
-        if filters is None:
-            return queryset.none()
-        return queryset.filter(**{f"{self.parent.field}__{name}": value for name, value in filters.items()})
+        lookup = key_lookup(model, self.kwargs[self.parent.kwarg], via=self.parent.field)
+        return queryset.filter(lookup) if lookup is not None else queryset.none()
 
     def path_parent(self) -> Any:
         """The parent row of a nested route, by id or slug; unknown, malformed or outside the
@@ -174,8 +177,8 @@ class PortaViewSet(GenericViewSet):
             scope = self.principal.scope_organization_id
             if scope is not None and spec.organization_field is not None:
                 rows = rows.filter(**{spec.organization_field: scope})
-            filters = key_filters(model, self.kwargs[spec.kwarg])
-            self._path_parent = next(iter(rows.filter(**filters)[:1]), None) if filters is not None else None
+            lookup = key_lookup(model, self.kwargs[spec.kwarg])
+            self._path_parent = next(iter(rows.filter(lookup)[:1]), None) if lookup is not None else None
         if self._path_parent is None:
             raise NotFound(self.parent.not_found)
         return self._path_parent
@@ -183,9 +186,9 @@ class PortaViewSet(GenericViewSet):
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         queryset = self.get_queryset()
-        filters = key_filters(queryset.model, value)
+        lookup = key_lookup(queryset.model, value)
         # [:1] rather than first(): a lookup by key needs no ORDER BY.
-        obj = next(iter(queryset.filter(**filters)[:1]), None) if filters is not None else None
+        obj = next(iter(queryset.filter(lookup)[:1]), None) if lookup is not None else None
         if obj is None:
             raise NotFound(self.not_found_message)
         self.check_object_permissions(self.request, obj)
