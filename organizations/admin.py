@@ -83,7 +83,7 @@ def _user_transition_action(action_name: str):
                 "opts": modeladmin.model._meta,
                 "action_name": action_name,
                 "action_function": run.__name__,
-                "users": queryset,
+                "users": queryset.select_related("organization"),
                 "form": form,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
