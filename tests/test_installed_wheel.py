@@ -76,11 +76,16 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def local_apps() -> list[str]:
-    """The project's own apps: those whose code lives in this checkout."""
+    """The project's own apps: those whose code lives in this checkout (outside the virtualenv,
+    which `make` creates inside the checkout)."""
     from django.apps import apps
 
+    venv = Path(sys.prefix).resolve()
     return sorted(
-        config.name for config in apps.get_app_configs() if Path(config.path).is_relative_to(REPO_ROOT)
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(REPO_ROOT.resolve())
+        and not Path(config.path).resolve().is_relative_to(venv)
     )
 
 
