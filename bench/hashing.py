@@ -20,15 +20,12 @@ the way out (the helpers of bench/organizations.py).
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
 import contextlib
 import datetime as dt
 import json
 import os
-import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,9 +38,14 @@ import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bench.common import argument_parser, stop_cleanly_on_signals  # noqa: E402
-from bench.organizations import ADMIN_EMAIL, _log, _run, admin_token, code_state, gunicorn  # noqa: E402
-from porta.ids import uuid7  # noqa: E402
-from porta.testing.servers import free_port, postgres, redis  # noqa: E402
+from bench.organizations import (  # noqa: E402
+    _log,
+    admin_token,
+    code_state,
+    gunicorn,
+    insert_organization,
+    start_platform,
+)
 
 REPRODUCE = ".venv/bin/python bench/hashing.py"
 PORTA_HASHER = "porta.hashers.PortaArgon2PasswordHasher"
@@ -108,44 +110,9 @@ def main() -> int:
     stock_rates = hash_rates(STOCK_HASHER, max(5, args.single // 4), max(10, args.pool // 4))
 
     with contextlib.ExitStack() as stack:
-        pg = stack.enter_context(postgres())
-        rd = stack.enter_context(redis())
-        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="porta-bench-"))
-        static_root = Path(data_dir, "static")
-        static_root.mkdir()
-        port = free_port()
-        password = secrets.token_urlsafe(18)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DJANGO_"))}
-        env.update(
-            {
-                "PORTA_ENV": "development",
-                "PORTA_ENV_FILE": os.devnull,
-                "PORTA_DATA_DIR": data_dir,
-                "PORTA_STATIC_ROOT": str(static_root),
-                "DATABASE_URL": pg.url,
-                "REDIS_URL": rd.url,
-                "PORTA_SECRET_KEY": secrets.token_urlsafe(50),
-                "PORTA_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "PORTA_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "PORTA_ACCESS_TOKEN_TTL": "3600",
-                "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            }
-        )
-        _log("migrating and running porta_init")
-        _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, 600, server_log)
-        _run([sys.executable, "manage.py", "porta_init", "--admin-email", ADMIN_EMAIL,
-              f"--admin-password={password}"], env, 300, server_log)  # fmt: skip
-        organization_id = uuid7()
-        with psycopg.connect(pg.url) as conn:
-            now = dt.datetime.now(dt.UTC)
-            conn.execute(
-                "INSERT INTO organizations_organization (id, name, slug, status, is_super_admin, "
-                "default_locale, default_login_methods, two_factor_policy, created_at, updated_at) "
-                "VALUES (%s, 'Bench hashing', 'bench-hashing', 'active', false, 'en', "
-                "'[\"password\"]', 'optional', %s, %s)",
-                (organization_id, now, now),
-            )
+        platform = start_platform(stack, server_log)
+        env, port, password = platform.env, platform.port, platform.password
+        organization_id = insert_organization(platform.dsn, "Bench hashing", "bench-hashing")
         path = f"/api/admin/organizations/{organization_id}/users/batch"
         with gunicorn(env, port, server_log, args.workers, 1) as base:
             token = admin_token(base, password)
@@ -156,7 +123,7 @@ def main() -> int:
                 both = list(
                     pool.map(lambda p: post_batch(base, path, token, p, args.batch_size), ["left", "right"])
                 )
-        with psycopg.connect(pg.url) as conn:
+        with psycopg.connect(platform.dsn) as conn:
             stored = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE password LIKE %s) "
                 "FROM organizations_user WHERE organization_id = %s",

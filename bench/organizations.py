@@ -160,6 +160,66 @@ def gunicorn(env: dict[str, str], port: int, log: Path, workers: int, threads: i
 # -- API helpers ---------------------------------------------------------------------------------
 
 
+@dataclass
+class Platform:
+    """A migrated, initialised Porta on throwaway PostgreSQL and Redis, ready for `gunicorn`."""
+
+    dsn: str
+    env: dict[str, str]
+    port: int
+    password: str
+
+
+def start_platform(
+    stack: contextlib.ExitStack, log: Path, settings_module: str = "bench.bench_settings"
+) -> Platform:
+    """Start PostgreSQL and Redis (closed with `stack`), migrate and run porta_init."""
+    pg = stack.enter_context(postgres())
+    rd = stack.enter_context(redis())
+    data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="porta-bench-"))
+    static_root = Path(data_dir, "static")
+    static_root.mkdir()  # stands in for collectstatic's output; WhiteNoise warns if it is missing
+    port = free_port()
+    password = secrets.token_urlsafe(18)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DJANGO_"))}
+    env.update(
+        {
+            "PORTA_ENV": "development",
+            "PORTA_ENV_FILE": os.devnull,  # no .env from the checkout leaks into the figures
+            "PORTA_DATA_DIR": data_dir,
+            "PORTA_STATIC_ROOT": str(static_root),
+            "DATABASE_URL": pg.url,
+            "REDIS_URL": rd.url,
+            "PORTA_SECRET_KEY": secrets.token_urlsafe(50),
+            "PORTA_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "PORTA_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "PORTA_ACCESS_TOKEN_TTL": "3600",  # outlives the whole run
+            "DJANGO_SETTINGS_MODULE": settings_module,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        }
+    )
+    _log(f"PostgreSQL {pg.url}, Redis {rd.url}; migrating and running porta_init")
+    _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, 600, log)
+    # A generated password may start with "-": hence the = form.
+    _run([sys.executable, "manage.py", "porta_init", "--admin-email", ADMIN_EMAIL,
+          f"--admin-password={password}"], env, 300, log)  # fmt: skip
+    return Platform(dsn=pg.url, env=env, port=port, password=password)
+
+
+def insert_organization(dsn: str, name: str, slug: str):
+    """One active organization, written directly (the benchmarks measure other things)."""
+    organization_id = uuid7()
+    with psycopg.connect(dsn) as conn:
+        now = dt.datetime.now(dt.UTC)
+        conn.execute(
+            "INSERT INTO organizations_organization (id, name, slug, status, is_super_admin, "
+            "default_locale, default_login_methods, two_factor_policy, created_at, updated_at) "
+            "VALUES (%s, %s, %s, 'active', false, 'en', '[\"password\"]', 'optional', %s, %s)",
+            (organization_id, name, slug, now, now),
+        )
+    return organization_id
+
+
 def admin_token(base: str, password: str) -> str:
     response = requests.post(
         f"{base}/porta-admin/auth/token",
@@ -323,48 +383,11 @@ def main() -> int:
     _log(f"raw output in {out.relative_to(REPO)}")
 
     with contextlib.ExitStack() as stack:
-        pg = stack.enter_context(postgres())
-        rd = stack.enter_context(redis())
-        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="porta-bench-"))
-        static_root = Path(data_dir, "static")
-        static_root.mkdir()  # stands in for collectstatic's output; WhiteNoise warns if it is missing
-        port = free_port()
-        password = secrets.token_urlsafe(18)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DJANGO_"))}
-        env.update(
-            {
-                "PORTA_ENV": "development",
-                "PORTA_ENV_FILE": os.devnull,  # no .env from the checkout leaks into the figures
-                "PORTA_DATA_DIR": data_dir,
-                "PORTA_STATIC_ROOT": str(static_root),
-                "DATABASE_URL": pg.url,
-                "REDIS_URL": rd.url,
-                "PORTA_SECRET_KEY": secrets.token_urlsafe(50),
-                "PORTA_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "PORTA_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "PORTA_ACCESS_TOKEN_TTL": "3600",  # outlives the whole run
-                "DJANGO_SETTINGS_MODULE": args.settings,
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            }
-        )
-        _log(f"PostgreSQL {pg.url}, Redis {rd.url}; migrating and running porta_init")
-        _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, 600, server_log)
-        _run(
-            [
-                sys.executable,
-                "manage.py",
-                "porta_init",
-                "--admin-email",
-                ADMIN_EMAIL,
-                f"--admin-password={password}",  # a generated password may start with "-"
-            ],
-            env,
-            300,
-            server_log,
-        )
+        platform = start_platform(stack, server_log, args.settings)
+        env, port, password = platform.env, platform.port, platform.password
 
         _log(f"seeding {args.organizations} organizations with COPY")
-        ids, seed_seconds = seed_organizations(pg.url, args.organizations)
+        ids, seed_seconds = seed_organizations(platform.dsn, args.organizations)
         seed_rate = args.organizations / seed_seconds
         _log(f"seeded in {seed_seconds:.2f} s ({seed_rate:,.0f} rows/s), VACUUM ANALYZE done")
         detail_id = ids[len(ids) // 2]

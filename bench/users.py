@@ -15,15 +15,12 @@ Raw output goes to bench/results/users-<UTC timestamp>/.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
 import os
-import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,14 +34,14 @@ import requests  # noqa: E402
 from bench.common import argument_parser, stop_cleanly_on_signals  # noqa: E402
 from bench.organizations import (  # noqa: E402
     _log,
-    _run,
     admin_token,
     code_state,
     gunicorn,
+    insert_organization,
     sequential_latency,
+    start_platform,
 )
 from porta.ids import uuid7  # noqa: E402
-from porta.testing.servers import free_port, postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/users.py"
 ADMIN_EMAIL = "bench-admin@example.com"
@@ -123,52 +120,17 @@ def main() -> int:
     _log(f"raw output in {out.relative_to(REPO)}")
 
     with contextlib.ExitStack() as stack:
-        pg = stack.enter_context(postgres())
-        rd = stack.enter_context(redis())
-        data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="porta-bench-"))
-        static_root = Path(data_dir, "static")
-        static_root.mkdir()
-        port = free_port()
-        password = secrets.token_urlsafe(18)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTA_", "DJANGO_"))}
-        env.update(
-            {
-                "PORTA_ENV": "development",
-                "PORTA_ENV_FILE": os.devnull,
-                "PORTA_DATA_DIR": data_dir,
-                "PORTA_STATIC_ROOT": str(static_root),
-                "DATABASE_URL": pg.url,
-                "REDIS_URL": rd.url,
-                "PORTA_SECRET_KEY": secrets.token_urlsafe(50),
-                "PORTA_KEY_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-                "PORTA_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "PORTA_ACCESS_TOKEN_TTL": "3600",
-                "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            }
-        )
-        _log("migrating and running porta_init")
-        _run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, 600, server_log)
-        _run([sys.executable, "manage.py", "porta_init", "--admin-email", ADMIN_EMAIL,
-              f"--admin-password={password}"], env, 300, server_log)  # fmt: skip
-        organization_id = uuid7()
-        with psycopg.connect(pg.url) as conn:
-            now = dt.datetime.now(dt.UTC)
-            conn.execute(
-                "INSERT INTO organizations_organization (id, name, slug, status, is_super_admin, "
-                "default_locale, default_login_methods, two_factor_policy, created_at, updated_at) "
-                "VALUES (%s, 'Bench users', 'bench-users', 'active', false, 'en', "
-                "'[\"password\"]', 'optional', %s, %s)",
-                (organization_id, now, now),
-            )
+        platform = start_platform(stack, server_log)
+        env, port, password = platform.env, platform.port, platform.password
+        organization_id = insert_organization(platform.dsn, "Bench users", "bench-users")
         _log(f"seeding {args.users} users with COPY")
-        ids, seed_seconds = seed_users(pg.url, organization_id, args.users)
+        ids, seed_seconds = seed_users(platform.dsn, organization_id, args.users)
         seed_rate = args.users / seed_seconds
         _log(f"seeded in {seed_seconds:.1f} s ({seed_rate:,.0f} rows/s)")
 
         # The row 90 % of the way down the default order (createdAt desc): a deep cursor page.
         deep_index = args.users - int(args.users * 0.9)
-        with psycopg.connect(pg.url) as conn:
+        with psycopg.connect(platform.dsn) as conn:
             created = conn.execute(
                 "SELECT created_at FROM organizations_user WHERE id = %s", (ids[deep_index],)
             ).fetchone()[0]
