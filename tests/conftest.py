@@ -184,34 +184,51 @@ class ServerProcess:
                 self.process.kill()
 
 
+def start_server(*, log_path: Path | None = None, **env_overrides: str) -> ServerProcess:
+    """A real Porta server process (gunicorn) on the test database, or on the DATABASE_URL and
+    REDIS_URL given; its stderr goes to ``log_path`` when given. The caller stops it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
+        "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
+        "PORTA_TOKEN_PEPPER": django_settings.PORTA_TOKEN_PEPPER,
+        "PORTA_PUBLIC_URL": django_settings.PORTA_PUBLIC_URL,
+        "PORTA_ENV": "test",
+        **env_overrides,
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)  # the server must use exactly the Redis URL given
+    stderr = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "porta.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=REPO_ROOT,
+            env=env,
+            stderr=stderr,
+        )  # fmt: skip
+    finally:
+        if stderr is not None:
+            stderr.close()
+    server = ServerProcess(f"http://127.0.0.1:{port}", process)
+    try:
+        wait_for_port(port, timeout=30)
+    except TimeoutError:
+        server.stop()
+        raise
+    return server
+
+
 @pytest.fixture
 def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
     """Starts real Porta server processes (gunicorn) on the test database; stops them after."""
     started: list[ServerProcess] = []
 
     def start(**env_overrides: str) -> ServerProcess:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": django_settings.REDIS_URL,
-            "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
-            "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
-            "PORTA_TOKEN_PEPPER": django_settings.PORTA_TOKEN_PEPPER,
-            "PORTA_PUBLIC_URL": django_settings.PORTA_PUBLIC_URL,
-            "PORTA_ENV": "test",
-            **env_overrides,
-        }
-        env.pop("PYTEST_XDIST_WORKER", None)  # the server must use exactly the Redis URL given
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "porta.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=REPO_ROOT,
-            env=env,
-        )  # fmt: skip
-        server = ServerProcess(f"http://127.0.0.1:{port}", process)
+        server = start_server(**env_overrides)
         started.append(server)
-        wait_for_port(port, timeout=30)
         return server
 
     yield start
