@@ -184,10 +184,9 @@ class ServerProcess:
                 self.process.kill()
 
 
-def start_server(*, log_path: Path | None = None, **env_overrides: str) -> ServerProcess:
-    """A real Porta server process (gunicorn) on the test database, or on the DATABASE_URL and
-    REDIS_URL given; its stderr goes to ``log_path`` when given. The caller stops it."""
-    port = free_port()
+def server_env(**env_overrides: str) -> dict[str, str]:
+    """The environment of a Porta process (server or command) sharing this test run's secrets,
+    on the test database and Redis unless DATABASE_URL and REDIS_URL say otherwise."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -200,6 +199,14 @@ def start_server(*, log_path: Path | None = None, **env_overrides: str) -> Serve
         **env_overrides,
     }
     env.pop("PYTEST_XDIST_WORKER", None)  # the server must use exactly the Redis URL given
+    return env
+
+
+def start_server(*, log_path: Path | None = None, **env_overrides: str) -> ServerProcess:
+    """A real Porta server process (gunicorn) on the test database, or on the DATABASE_URL and
+    REDIS_URL given; its stderr goes to ``log_path`` when given. The caller stops it."""
+    port = free_port()
+    env = server_env(**env_overrides)
     stderr = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it
     try:
         process = subprocess.Popen(

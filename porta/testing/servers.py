@@ -71,6 +71,10 @@ class PostgresServer(Server):
             stdout=subprocess.DEVNULL,
         )
 
+    def is_running(self) -> bool:
+        status = _as_owner([f"{self.bindir}/pg_ctl", "-D", self.data, "status"], self.owner)
+        return subprocess.run(status, stdout=subprocess.DEVNULL, check=False).returncode == 0
+
     def start(self) -> None:
         subprocess.run(
             _as_owner(
