@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from audit import services as audit
 from audit.context import Actor
@@ -17,6 +19,7 @@ from courier.models import Message, MessageStatus
 from courier.templates import render_message
 
 COURIER_ACTOR = Actor.system("courier")
+logger = logging.getLogger("porta.courier")
 
 
 def _audit(event_type: str, actor: Actor, message: Message, **metadata: Any) -> None:
@@ -35,8 +38,6 @@ def message_enqueue(
 ) -> Message:
     """Render ``template``, store the message queued and send it (by a Celery task) once the
     surrounding transaction commits."""
-    from courier.tasks import send_message
-
     subject, text, html = render_message(template, context)
     with transaction.atomic():
         message = Message.objects.create(
@@ -49,8 +50,19 @@ def message_enqueue(
         )
         _audit("courier.message.queued", actor, message)
         message_id = str(message.id)
-        transaction.on_commit(lambda: send_message.delay(message_id))
+        transaction.on_commit(lambda: _dispatch(message_id))
     return message
+
+
+def _dispatch(message_id: str) -> None:
+    """Hand the committed message to a worker. With the broker (Redis) down the write has
+    already succeeded, so the caller gets its answer and the message stays ``queued``."""
+    from courier.tasks import send_message
+
+    try:
+        send_message.delay(message_id)
+    except BrokerUnavailable as exc:
+        logger.error("Cannot queue courier message %s, the broker is unavailable: %s", message_id, exc)
 
 
 def backoff(attempt: int) -> int:
