@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 import uuid
 
 import redis as redis_lib
@@ -33,6 +34,10 @@ PRINCIPALS = "principals"
 _local: dict[str, str] = {}
 _epochs = itertools.count(1)
 _epoch = 0
+#: After a failure, reads skip Redis for this long (callers go to the database), so an outage
+#: costs neither a connect timeout nor a log line on every request.
+RETRY_AFTER = 1.0
+_down_until = 0.0
 
 
 def _key(name: str) -> str:
@@ -40,14 +45,17 @@ def _key(name: str) -> str:
 
 
 def _redis_failed() -> None:
-    global _epoch
+    global _epoch, _down_until
     _epoch = next(_epochs)
+    _down_until = time.monotonic() + RETRY_AFTER
 
 
 def read(*names: str) -> tuple[str | None, ...]:
     client = get_redis()
     if client is None:
         return tuple(_local.setdefault(name, uuid.uuid4().hex) for name in names)
+    if time.monotonic() < _down_until:
+        return (None,) * len(names)
     try:
         values = client.mget([_key(name) for name in names])
         stamps = []

@@ -54,6 +54,7 @@ def _fresh_shared_state() -> Iterator[None]:
     keys.tokens._verified.clear()
     pagination._counts.clear()
     versions._local.clear()
+    versions._down_until = 0.0
     forget_authorizations()
     yield
     keys.services._keyring = None

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -190,9 +191,19 @@ class RedisServer(Server):
         )
         wait_for_port(self.port)
 
+    def pause(self) -> None:
+        """Unreachable with its data kept (SIGSTOP): connections are accepted, nothing answers."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is None:
             return
+        self.process.send_signal(signal.SIGCONT)  # a paused server cannot handle SIGTERM
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
