@@ -90,14 +90,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _socket_says_closed(raw_connection) -> bool:
-    """Whether an idle connection's socket is readable (EOF or a goodbye message) or unusable."""
+    """Whether an idle connection's socket is readable (EOF or a goodbye message) or unusable.
+    ``poll`` rather than ``select``, which fails on descriptors above 1023."""
     try:
         if raw_connection.closed:
             return True
-        readable, _, _ = select.select([raw_connection.fileno()], [], [], 0)
+        poller = select.poll()
+        poller.register(raw_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except Exception:  # noqa: BLE001 - any doubt about the socket means reconnect
         return True
-    return bool(readable)
 
 
 def drop_dead_connections(**_: object) -> None:
