@@ -174,3 +174,13 @@ def test_connections_opened_before_a_postgresql_restart_are_replaced_without_a_f
     own_postgres.start()
 
     assert [r.status_code for r in in_parallel(8, lambda: get(server, ORGS, token))] == [200] * 8
+
+
+def test_while_postgresql_is_down_a_page_answers_503_with_retry_after(server, token, outage, server_log):
+    response = get(server, "/porta-admin/recovery/" + "x" * 43, **{"X-Request-ID": "page-1"})
+    assert response.status_code == 503
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert "database is unavailable" in response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert len([line for line in server_log.read_text().splitlines() if "page-1" in line]) == 1
+    assert "Traceback" not in server_log.read_text()
