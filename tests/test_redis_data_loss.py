@@ -226,6 +226,13 @@ REVOCABLES = {
 # -- Redis of our own, and a server that lives through every test of the module ---------------------
 
 
+def wait_until_redis_is_asked_again() -> None:
+    """After failing to reach Redis a process answers from the database for a short back-off
+    (porta.versions.RETRY_AFTER) before asking Redis again. What follows must exercise Redis's
+    answer, not the back-off, so wait it out (no assertion depends on this duration)."""
+    time.sleep(versions.RETRY_AFTER + 0.25)
+
+
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[RedisServer]:
     with redis() as server:
@@ -234,8 +241,9 @@ def own_redis() -> Iterator[RedisServer]:
 
 @pytest.fixture(autouse=True)
 def _this_process_uses_own_redis(own_redis: RedisServer, settings) -> None:
-    if own_redis.process is None:  # a test stopped it
+    if own_redis.process is None:  # the last test stopped it, and the server noticed
         own_redis.start()
+        wait_until_redis_is_asked_again()
     settings.REDIS_URL = own_redis.url
     redis_lib.Redis.from_url(own_redis.url).flushall()
 
@@ -262,13 +270,6 @@ def lose_data(own_redis: RedisServer, how: str) -> None:
         own_redis.start()
     else:  # "stopped": the answers below are given while Redis is down
         own_redis.stop()
-
-
-def wait_until_redis_is_asked_again() -> None:
-    """After failing to reach Redis a process answers from the database for a short back-off
-    (porta.versions.RETRY_AFTER) before asking Redis again. What follows must exercise Redis's
-    answer, not the back-off, so wait it out (no assertion depends on this duration)."""
-    time.sleep(versions.RETRY_AFTER + 0.25)
 
 
 # -- the tests -------------------------------------------------------------------------------------
