@@ -220,7 +220,9 @@ def response_for_exception(exc: BaseException, request: HttpRequest | None = Non
         return error_response(exc.status_code, str(exc.detail))
     if database.is_unavailable(exc):
         database.log_unavailable(request, exc)
-        return error_response(503, database.MESSAGE, headers=database.retry_after_headers())
+        response = error_response(503, database.MESSAGE, headers=database.retry_after_headers())
+        response._has_been_logged = True  # one line is enough: Django must not add its own
+        return response
     logger.exception("Unhandled error", exc_info=exc)
     return error_response(500)
 
