@@ -82,5 +82,7 @@ def bump(name: str) -> None:
     except redis_lib.RedisError as exc:
         # Other processes read None while Redis is down and bypass their caches; cached copies
         # also expire after a short maximum age, which bounds staleness if Redis comes back.
+        # Bumps are always attempted, but logged once per back-off window, not once per write.
+        if time.monotonic() >= _down_until:
+            logger.warning("Cannot bump version stamp %s in Redis: %s", name, exc)
         _redis_failed()
-        logger.warning("Cannot bump version stamp %s in Redis: %s", name, exc)
