@@ -17,9 +17,9 @@ from apikeys.models import GLOBAL_PREFIX, ORGANIZATION_PREFIX, AdminApiKey
 from apikeys.selectors import API_KEYS_STAMP
 from audit import services as audit
 from audit.context import Actor
-from organizations.models import Organization, OrganizationStatus
+from organizations.services import organization_accepting_members
 from porta import versions
-from porta.api.errors import InvalidTransition, NotFound, UnprocessableEntity, ValidationFailed
+from porta.api.errors import InvalidTransition, NotFound, ValidationFailed
 from porta.tokens import keyed_hash, new_secret
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
@@ -92,12 +92,8 @@ def api_key_create(
             "expiresAt must be in the future", details={"expiresAt": ["Must be in the future."]}
         )
     ensure_can_grant_roles(authorization, slugs)
-    if organization_id is not None:
-        organization = Organization.objects.filter(pk=organization_id).first()
-        if organization is None:
-            raise NotFound("Organization not found")
-        if organization.status != OrganizationStatus.ACTIVE:
-            raise UnprocessableEntity(f"Cannot create an API key for a {organization.status} organization")
+    if organization_id is not None and organization_accepting_members(organization_id) is None:
+        raise NotFound("Organization not found")
     prefix = GLOBAL_PREFIX if organization_id is None else ORGANIZATION_PREFIX
     plaintext = f"{prefix}_{new_secret(SECRET_BYTES)}"
     key = AdminApiKey.objects.create(

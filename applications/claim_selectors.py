@@ -7,17 +7,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from applications.models import ClaimDefinition, ClaimValue
+from applications.models import ClaimValue
 
 TOKEN_FLAGS = {
     "id_token": "claim__include_in_id_token",
     "access_token": "claim__include_in_access_token",
     "userinfo": "claim__include_in_userinfo",
 }
-
-
-def claims_of(application_id: uuid.UUID | None) -> QuerySet[ClaimDefinition]:
-    return ClaimDefinition.objects.filter(application_id=application_id)
 
 
 def values_of_user(application_id: uuid.UUID, user_id: uuid.UUID) -> QuerySet[ClaimValue]:

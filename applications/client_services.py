@@ -26,6 +26,7 @@ from applications.models import (
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Organization
+from organizations.services import organization_accepting_members
 from porta.api.errors import Conflict, InvalidTransition, UnprocessableEntity, ValidationFailed
 from porta.tokens import keyed_hash, new_secret
 
@@ -201,14 +202,25 @@ def _default_grant_types(client_type: str, application_type: str) -> list[str]:
     return ["authorization_code", "refresh_token"]
 
 
-def _active_parent(model: type[Organization] | type[Application], pk: uuid.UUID, field: str, label: str):
-    parent = model.objects.filter(pk=pk).first()
-    if parent is None:
-        raise UnprocessableEntity(f"{label} not found", details={field: [f"{label} not found."]})
-    if parent.status != "active":
-        message = f"{label} is {parent.status}"
-        raise UnprocessableEntity(message, details={field: [message + "."]})
-    return parent
+def _not_found(field: str, label: str) -> UnprocessableEntity:
+    return UnprocessableEntity(f"{label} not found", details={field: [f"{label} not found."]})
+
+
+def _active_organization(pk: uuid.UUID) -> Organization:
+    organization = organization_accepting_members(pk, field="organizationId")
+    if organization is None:
+        raise _not_found("organizationId", "Organization")
+    return organization
+
+
+def _active_application(pk: uuid.UUID) -> Application:
+    application = Application.objects.filter(pk=pk).first()
+    if application is None:
+        raise _not_found("applicationId", "Application")
+    if application.status != "active":
+        message = f"Application is {application.status}"
+        raise UnprocessableEntity(message, details={"applicationId": [message + "."]})
+    return application
 
 
 # -- clients --------------------------------------------------------------------------------------
@@ -243,8 +255,8 @@ def client_create(
 ) -> tuple[Client, str | None]:
     """Register a client of an active application for an active organization. A confidential
     client gets its first secret at once; the plaintext is returned here and nowhere else."""
-    organization = _active_parent(Organization, organization_id, "organizationId", "Organization")
-    application = _active_parent(Application, application_id, "applicationId", "Application")
+    organization = _active_organization(organization_id)
+    application = _active_application(application_id)
     client = Client(
         organization=organization,
         application=application,

@@ -13,5 +13,8 @@ class MessageAdmin(ReadOnlyModelAdmin):
     search_fields = ("recipient",)
     show_full_result_count = False
 
+    #: The bodies are encrypted (they can carry invitation links): never shown here.
+    exclude = ("body_ciphertext", "kek_id")
+
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields if field.name not in self.exclude]

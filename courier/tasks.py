@@ -11,8 +11,10 @@ from courier import services
 def send_message(message_id: str) -> None:
     """Send one courier message; on failure schedule the next attempt after a backoff.
 
-    Retries are new deliveries of this task with a countdown. In eager mode (no broker) Celery
-    runs them at once, so retries never sleep in-process.
+    Retries are new deliveries of this task with a countdown (below the broker's visibility
+    timeout, see services.backoff). In eager mode (no broker) Celery runs them at once, so retries
+    never sleep in-process. A delivery cut short by a dead worker is redelivered by the broker
+    after PORTA_BROKER_VISIBILITY_TIMEOUT; the attempt it interrupted is already on record.
     """
     delay = services.message_attempt(message_id)
     if delay is not None:

@@ -6,8 +6,6 @@ first encrypts, all decrypt (so a KEK can be rotated and keys rewrapped at leisu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 from functools import lru_cache
@@ -15,6 +13,8 @@ from functools import lru_cache
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from porta.config import decode_kek
 
 NONCE_BYTES = 12
 
@@ -24,11 +24,9 @@ def _parse_keks(raw: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
     keks = []
     for item in raw:
         try:
-            key = base64.urlsafe_b64decode(item + "=" * (-len(item) % 4))
-        except (binascii.Error, ValueError) as exc:
-            raise ImproperlyConfigured("PORTA_KEY_ENCRYPTION_KEY holds a value that is not base64") from exc
-        if len(key) != 32:
-            raise ImproperlyConfigured("PORTA_KEY_ENCRYPTION_KEY values must decode to exactly 32 bytes")
+            key = decode_kek(item)  # the rule settings checked at start; here for overridden settings
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"PORTA_KEY_ENCRYPTION_KEY: {exc}") from exc
         keks.append((hashlib.sha256(key).hexdigest()[:16], key))
     if not keks:
         raise ImproperlyConfigured("PORTA_KEY_ENCRYPTION_KEY is empty")

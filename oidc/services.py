@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -27,16 +26,13 @@ from keys.tokens import NoSigningKey, sign_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import RefreshToken, Session
 from oidc.session_services import session_revoke, session_start, session_touch
+from organizations import login_services
+from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
-from porta import ratelimit
-from porta.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS, TOKENS_ISSUED
+from porta.metrics import TOKENS_ISSUED
 from porta.tokens import keyed_hash, new_secret
 
 logger = logging.getLogger("porta.oidc")
-
-# A valid argon2id hash of a random string: checked when the user does not exist, so the
-# response time does not tell whether an account exists.
-_DUMMY_HASH: str | None = None
 
 
 class OAuthError(Exception):
@@ -186,65 +182,6 @@ def _issue(
     return TokenResponse(access_token, ttl, refresh_token, scope)
 
 
-def _throttle_keys(organization: Organization, ip: str, username: str) -> dict[str, tuple[str, int, str]]:
-    """The failure counters a login attempt is held to: its client IP and the account it names
-    (by e-mail, whether or not it exists, so the throttle does not reveal which accounts do)."""
-    account = f"{organization.id}:{username.strip().lower()}"
-    return {
-        "ip": (f"login-fail:ip:{ip}", settings.PORTA_LOGIN_IP_LIMIT, "from this address"),
-        "account": (f"login-fail:account:{account}", settings.PORTA_LOGIN_ACCOUNT_LIMIT, "for this account"),
-    }
-
-
-def _check_login_throttle(keys: dict[str, tuple[str, int, str]]) -> None:
-    for key, limit, scope in keys.values():
-        if ratelimit.peek_failures(key) >= limit:
-            THROTTLED_REQUESTS.labels(scope="login").inc()
-            raise OAuthError(
-                "slow_down",
-                f"Too many failed login attempts {scope}. Try again later.",
-                status=429,
-                headers={"Retry-After": str(settings.PORTA_LOGIN_WINDOW)},
-            )
-
-
-def _record_failure(keys: dict[str, tuple[str, int, str]]) -> None:
-    for key, limit, _ in keys.values():
-        ratelimit.hit(key, limit=limit, window=settings.PORTA_LOGIN_WINDOW)
-
-
-@transaction.atomic
-def _register_failed_password(user: User) -> None:
-    """Count a wrong password against the account; at the limit the account locks (auto_lockout)."""
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.failed_login_count += 1
-    fields = ["failed_login_count", "updated_at"]
-    locked = settings.PORTA_AUTO_LOCKOUT and user.failed_login_count >= settings.PORTA_MAX_FAILED_LOGINS
-    if locked and user.status == UserStatus.ACTIVE:
-        user.status = UserStatus.LOCKED
-        user.status_reason = "auto_lockout: too many failed logins"
-        fields += ["status", "status_reason"]
-    user.save(update_fields=fields)
-    audit.record(
-        event_type="user.login.failed",
-        actor=Actor(type="user", id=user.id, label=user.email),
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
-        metadata={"reason": "invalid_password", "failedLoginCount": user.failed_login_count},
-    )
-    if "status" in fields:
-        audit.record(
-            event_type="user.locked",
-            actor=Actor.system("auto_lockout"),
-            organization_id=user.organization_id,
-            target_type="user",
-            target_id=user.id,
-            changes={"status": {"before": UserStatus.ACTIVE, "after": UserStatus.LOCKED}},
-            metadata={"reason": "auto_lockout"},
-        )
-
-
 def password_grant(
     *,
     organization: Organization,
@@ -254,41 +191,18 @@ def password_grant(
     scope: str | None,
     ip: str,
 ) -> TokenResponse:
-    global _DUMMY_HASH
-    throttle_keys = _throttle_keys(organization, ip, username)
-    _check_login_throttle(throttle_keys)
     granted_scope = _granted_scope(client, scope)
-    user = User.objects.filter(organization=organization, email__iexact=username).first()
-    if user is None or not user.has_usable_password():
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = make_password(new_secret(16))
-        check_password(password, _DUMMY_HASH)
-        _record_failure(throttle_keys)
-        LOGIN_FAILURES.labels(reason="unknown_user").inc()
-        raise OAuthError("invalid_grant", "Invalid username or password")
-
-    def rehash(raw: str) -> None:  # upgrade imported or older hashes to argon2id
-        user.set_password(raw)
-        User.objects.filter(pk=user.pk).update(password=user.password)
-
-    if not check_password(password, user.password, setter=rehash):
-        _record_failure(throttle_keys)
-        LOGIN_FAILURES.labels(reason="invalid_password").inc()
-        if user.status == UserStatus.ACTIVE:
-            _register_failed_password(user)
-        elif user.status == UserStatus.LOCKED:
-            # The same answer as for the right password, or the lock becomes a password oracle.
-            raise OAuthError("invalid_grant", "Account is locked")
-        raise OAuthError("invalid_grant", "Invalid username or password")
-    if user.status == UserStatus.LOCKED:
-        LOGIN_FAILURES.labels(reason="locked").inc()
-        raise OAuthError("invalid_grant", "Account is locked")
-    if user.status != UserStatus.ACTIVE:
-        LOGIN_FAILURES.labels(reason="inactive").inc()
-        raise OAuthError("invalid_grant", "Account is not active")
+    try:
+        user = login_services.password_login(
+            organization=organization, email=username, password=password, channel=TOKEN_ENDPOINT, ip=ip
+        )
+    except login_services.LoginThrottled as refused:
+        raise OAuthError(
+            "slow_down", refused.message, status=429, headers={"Retry-After": str(refused.retry_after)}
+        ) from refused
+    except login_services.LoginRefused as refused:
+        raise OAuthError("invalid_grant", refused.message) from refused
     with transaction.atomic():
-        now = timezone.now()
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, last_login=now)
         session = session_start(
             user=user, client=client, organization=organization, ip=ip,
             user_agent=current_request_context().user_agent,

@@ -21,7 +21,7 @@ from applications.models import ClaimDefinition
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, User, UserStatus
-from organizations.user_services import invitation_token_hash
+from porta import onetime
 from porta.api.errors import ValidationFailed
 from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
@@ -80,11 +80,9 @@ def pre_assignments(
     return {"roleIds": role_ids, "claims": checked_claims} if role_ids or checked_claims else {}
 
 
-def _usable(token: str, org_slug: str, *, lock: bool = False) -> Invitation:
-    rows = Invitation.objects.select_related("user", "organization")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    invitation = rows.filter(token_hash=invitation_token_hash(token), organization__slug=org_slug).first()
+def _usable(token: str, org_slug: str) -> Invitation:
+    rows = Invitation.objects.select_related("user", "organization").filter(organization__slug=org_slug)
+    invitation = onetime.find(rows, token)
     if invitation is None:
         raise InvitationUnavailable("This invitation link is not valid.", 404)
     if invitation.accepted_at is not None:
@@ -112,19 +110,22 @@ def invitation_accept(*, token: str, org_slug: str, password: str = "") -> User:
     mark the e-mail verified (the link reached it) and apply the pre-assignments. Raises
     InvitationUnavailable, or ValidationError for the password (the invitation stays open)."""
     with transaction.atomic():
-        invitation = _usable(token, org_slug, lock=True)
+        invitation = _usable(token, org_slug)
         user = invitation.user
         actor = Actor(type="user", id=user.id, label=user.email)
-        if password or needs_password(user):
+        set_password = bool(password) or needs_password(user)
+        if set_password:
             problems = password_problems(password, user)
             if problems:
                 raise ValidationError(problems)
+        # Spent before anything changes: of two concurrent acceptances only one gets here.
+        spent = onetime.spend(Invitation.objects.filter(pk=invitation.pk), also_stamp=["accepted_at"])
+        if spent is None:
+            raise InvitationUnavailable("This invitation has already been accepted.", 410)
+        if set_password:
             user.set_password(password)
         user.email_verified = True
         user.save(update_fields=["password", "email_verified", "updated_at"])
-        now = timezone.now()
-        invitation.used_at = invitation.accepted_at = now
-        invitation.save(update_fields=["used_at", "accepted_at"])
         audit.record(
             event_type="user.invite.accepted",
             actor=actor,

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 
 from porta.db import TimestampedModel
 from porta.ids import uuid7
+from porta.onetime import OneTimeToken
 
 
 class OrganizationStatus(models.TextChoices):
@@ -155,16 +156,13 @@ class User(AbstractBaseUser, TimestampedModel):
         return self.is_staff
 
 
-class Invitation(models.Model):
-    """An invitation to join an organization: a one-time token (stored hashed) valid for 7 days.
-    Issuing a new one marks the user's earlier unused invitations as used."""
+class Invitation(OneTimeToken):
+    """An invitation to join an organization: a one-time token (porta.onetime: keyed hash, single
+    use) valid for 7 days. Issuing a new one marks the user's earlier unused invitations as used."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     #: Roles and claim values the inviter chose, checked when invited and applied on acceptance:
     #: ``{"roleIds": [...], "claims": [{"claimId": ..., "value": ...}]}``.

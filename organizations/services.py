@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from applications.models import Client
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Organization, OrganizationStatus, User
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from porta.api.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
 from porta.slugs import available_slug, slug_problem
 
 RESERVED_ORG_SLUGS = frozenset(
@@ -118,6 +119,29 @@ def organization_create(
     except IntegrityError as exc:
         raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
     _audit("org.created", actor, organization, changes=audit.diff({}, snapshot(organization)))
+    return organization
+
+
+def organization_accepting_members(
+    organization_id: uuid.UUID, *, field: str = "organizationId"
+) -> Organization | None:
+    """The organization a write adds something to (a user, an invitation, a client, an API key),
+    or None when there is no such organization (the caller knows whether that is a 404 or a 422).
+
+    A suspended or archived organization takes nothing new: 422 naming ``field`` (contract §1,
+    "a reference to an inactive/suspended parent"). The row stays share-locked until the caller's
+    transaction ends, so a concurrent suspend or archive waits for the write instead of racing
+    past the check; concurrent writes into the same organization do not wait for each other.
+    """
+    rows = Organization.objects.filter(pk=organization_id)
+    if connection.vendor == "postgresql":
+        sql, params = rows.query.sql_with_params()
+        organization = next(iter(Organization.objects.raw(f"{sql} FOR SHARE", params)), None)
+    else:  # SQLite (the embedded default) has no row locks; its writes are serialised anyway
+        organization = rows.first()
+    if organization is not None and organization.status != OrganizationStatus.ACTIVE:
+        message = f"Organization is {organization.status}"
+        raise UnprocessableEntity(message, details={field: [message + "."]})
     return organization
 
 

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from organizations.models import Organization, User
+from organizations.models import User
 
 
 def users() -> QuerySet[User]:
     return User.objects.all()
-
-
-def users_of(organization_id: uuid.UUID | None) -> QuerySet[User]:
-    """The users of one organization; none when the id names nothing."""
-    if organization_id is None:
-        return User.objects.none()
-    return User.objects.filter(organization_id=organization_id)
-
-
-def organization(organization_id: uuid.UUID | None) -> Organization | None:
-    if organization_id is None:
-        return None
-    return Organization.objects.filter(pk=organization_id).first()
 
 
 def user_export(user: User) -> dict[str, Any]:

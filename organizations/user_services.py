@@ -3,13 +3,10 @@ transaction each."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -17,7 +14,10 @@ from django.utils import timezone
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, Organization, User, UserStatus
-from porta.api.errors import Conflict, Forbidden, InvalidTransition
+from organizations.services import organization_accepting_members
+from porta import onetime
+from porta.api.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from porta.hashers import hash_passwords
 from porta.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
@@ -29,6 +29,8 @@ USER_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "lock": (frozenset({UserStatus.ACTIVE}), UserStatus.LOCKED, "user.locked"),
     "unlock": (frozenset({UserStatus.LOCKED}), UserStatus.ACTIVE, "user.activated"),
 }
+#: Transitions that need a reason (for the audit trail), whoever asks: the API or the Django admin.
+REASON_REQUIRED = frozenset({"lock"})
 #: Operations refused on the super-admin user (the first admin ``porta_init`` created).
 PROTECTED_ACTIONS = frozenset({"deactivate", "suspend", "lock", "purge"})
 INVITATION_TTL = timedelta(days=7)
@@ -117,6 +119,12 @@ def _guard_protected(user: User, action: str) -> None:
         raise Forbidden(f"Cannot {action} the super-admin user")
 
 
+def _require_accepting(organization: Organization) -> None:
+    """Users join active organizations only: the rule clients and API keys follow too."""
+    if organization_accepting_members(organization.id) is None:
+        raise NotFound("Organization not found")
+
+
 def _email_conflict(email: str) -> Conflict:
     return Conflict(
         f"A user with email '{email}' already exists in this organization",
@@ -154,10 +162,12 @@ def user_create(
     **fields: Any,
 ) -> User:
     """Create a user. ``password`` is hashed with argon2id; ``password_hash`` is stored as given
-    (already in Django's format, see user_serializers.django_password_hash)."""
+    (already in Django's format, see user_serializers.django_password_hash). A suspended or
+    archived organization takes no new users (422)."""
     unknown = set(fields) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fields: {sorted(unknown)}")
+    _require_accepting(organization)
     user = User(organization=organization, email=email, email_verified=email_verified, **fields)
     if password is not None:
         user.set_password(password)
@@ -215,6 +225,10 @@ def user_transition(
 ) -> User:
     """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
     allowed_from, target, event_type = USER_TRANSITIONS[action]
+    if action in REASON_REQUIRED and not (reason or "").strip():
+        raise ValidationFailed(
+            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
+        )
     user = _locked(user, precondition)
     _guard_protected(user, action)
     if user.status not in allowed_from:
@@ -287,11 +301,6 @@ def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = 
     return user
 
 
-def invitation_token_hash(token: str) -> str:
-    """Invitations store only this digest of their token (the token itself is 256 random bits)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def user_invite(
     *,
@@ -308,7 +317,9 @@ def user_invite(
     """Create the user if missing, invalidate earlier open invitations, issue a 7-day token and
     hand it to ``send`` (which enqueues the e-mail). ``pre_assignments`` (checked by
     organizations.invitation_services.pre_assignments) are applied when the invitee accepts.
-    Returns (user, created, invitation)."""
+    Returns (user, created, invitation). A suspended or archived organization invites nobody
+    (422), not even an existing user."""
+    _require_accepting(organization)
     user = User.objects.filter(organization=organization, email__iexact=email).first()
     created = user is None
     if created:
@@ -318,12 +329,13 @@ def user_invite(
         user = user_create(actor=actor, organization=organization, email=email, **fields)
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-    token = secrets.token_urlsafe(32)
+    new = onetime.issue(INVITATION_TTL)
+    token = new.token
     invitation = Invitation.objects.create(
         organization=organization,
         user=user,
-        token_hash=invitation_token_hash(token),
-        expires_at=now + INVITATION_TTL,
+        token_hash=new.token_hash,
+        expires_at=new.expires_at,
         pre_assignments=pre_assignments or {},
     )
     context = invitation_context(organization, user, token, personal_message=personal_message)
@@ -363,12 +375,27 @@ def _error(status: int, name: str, message: str) -> dict[str, Any]:
     return {"error": name, "message": message, "statusCode": status}
 
 
-@transaction.atomic
 def user_batch_create(*, actor: Actor, organization: Organization, items: list[dict[str, Any]]) -> list[dict]:
     """Create the valid items of a batch with set-based SQL: one query for existing emails and
     external ids, one bulk INSERT, one bulk audit INSERT. ``items`` are validated dicts, or
     ``{"_error": {...}}`` for items that failed validation. Audit: one ``user.batch.created``
-    entry per created user."""
+    entry per created user. A suspended or archived organization refuses the whole batch (422).
+
+    Plaintext passwords are hashed first, on every core and outside the transaction (argon2id
+    is by far the slowest part of a batch; no transaction should stay open for it)."""
+    plaintext = [
+        i for i, item in enumerate(items) if "_error" not in item and item.get("password") is not None
+    ]
+    hashes = hash_passwords([items[i]["password"] for i in plaintext])
+    items = list(items)
+    for index, encoded in zip(plaintext, hashes, strict=True):
+        items[index] = {k: v for k, v in items[index].items() if k != "password"} | {"password_hash": encoded}
+    return _batch_insert(actor=actor, organization=organization, items=items)
+
+
+@transaction.atomic
+def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[str, Any]]) -> list[dict]:
+    _require_accepting(organization)
     results: list[dict[str, Any]] = [{"index": i} for i in range(len(items))]
     emails = {item["email"].lower() for item in items if "_error" not in item}
     external_ids = {item["external_id"] for item in items if "_error" not in item and item.get("external_id")}
@@ -413,10 +440,7 @@ def user_batch_create(*, actor: Actor, organization: Organization, items: list[d
             updated_at=now,
             **fields,
         )
-        if item.get("password") is not None:
-            user.password = make_password(item["password"])
-            user.password_changed_at = now
-        elif item.get("password_hash") is not None:
+        if item.get("password_hash") is not None:
             user.password = item["password_hash"]
             user.password_changed_at = now
         else:

@@ -4,9 +4,28 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.views import PasswordChangeView
+from django.urls import reverse
 
 from audit.context import Actor
+from organizations.auth_backends import AdminLoginForm, AdminPasswordChangeForm
 from porta.api.errors import ApiError
+from rbac.selectors import admin_authorization
+
+
+class PortaAdminSite(admin.AdminSite):
+    """The Django admin, whose login and "change password" pages check passwords through the
+    login service like every other entrance (throttles, lockout, audit, metrics)."""
+
+    login_form = AdminLoginForm
+
+    def password_change(self, request, extra_context=None):
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=AdminPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -20,6 +39,29 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def holds_admin_permission(request, permission: str) -> bool:
+    """Whether the operator signed in to the Django admin holds ``permission``
+    (``admin:user:suspend``), resolved from the database as for an API request."""
+    user = request.user
+    if not user.is_active or not user.is_staff:
+        return False
+    return permission in admin_authorization(user.id).permissions
+
+
+class ApiPermissionActions:
+    """ModelAdmin mixin: an action carrying ``api_permission`` (the ``admin:<resource>:<action>``
+    the API requires for the same operation) is offered, and accepted when posted, only to
+    operators holding that permission. One rule for the API and the Django admin."""
+
+    def get_actions(self, request):
+        return {
+            name: entry
+            for name, entry in super().get_actions(request).items()
+            if (permission := getattr(entry[0], "api_permission", None)) is None
+            or holds_admin_permission(request, permission)
+        }
 
 
 def admin_actor(request) -> Actor:

@@ -21,7 +21,9 @@ from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
 from rbac.models import Permission, Role, RolePermission, UserRole
 
 CLI_CLIENT_ID = "porta-cli"
+SUPER_ADMIN_ROLE = "porta-super-admin"
 ACTOR = Actor.system("porta_init")
+CREATESUPERUSER_ACTOR = Actor.system("createsuperuser")
 
 
 @dataclass
@@ -39,12 +41,19 @@ def is_initialized() -> bool:
 
 
 def _created(
-    report: InitReport, what: str, *, event_type: str, target_type: str, target_id, org_id=None
+    report: InitReport,
+    what: str,
+    *,
+    event_type: str,
+    target_type: str,
+    target_id,
+    org_id=None,
+    actor: Actor = ACTOR,
 ) -> None:
     report.created.append(what)
     audit.record(
         event_type=event_type,
-        actor=ACTOR,
+        actor=actor,
         target_type=target_type,
         target_id=target_id,
         organization_id=org_id,
@@ -115,18 +124,45 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
         signing_key_generate(actor=ACTOR)
         report.created.append("ES256 signing key")
 
-    super_role = Role.objects.get(application=application, slug="porta-super-admin")
+    super_role = Role.objects.get(application=application, slug=SUPER_ADMIN_ROLE)
     if not UserRole.objects.filter(role=super_role).exists():
-        user = User.objects.filter(organization=organization, email__iexact=admin_email).first()
-        if user is None:
-            user = User(organization=organization, email=admin_email, email_verified=True)
-            user.set_password(admin_password)
-            user.save(force_insert=True)
-            report.admin_created = True
-            _created(report, f"admin user {admin_email}", event_type="user.created", target_type="user",
-                     target_id=user.id, org_id=organization.id)  # fmt: skip
-        UserRole.objects.create(user=user, role=super_role)
-        _created(report, f"role porta-super-admin for {admin_email}", event_type="user.role.assigned",
-                 target_type="user", target_id=user.id, org_id=organization.id)  # fmt: skip
+        _make_super_admin(report, organization, super_role, admin_email, admin_password, actor=ACTOR)
     principals_changed()  # role links were bulk-created, bypassing model signals
+    return report
+
+
+def _make_super_admin(
+    report: InitReport, organization: Organization, role: Role, email: str, password: str, *, actor: Actor
+) -> None:
+    """``email`` (a user of the super-admin organization, made if missing) holds ``role``."""
+    user = User.objects.filter(organization=organization, email__iexact=email).first()
+    if user is None:
+        user = User(organization=organization, email=email, email_verified=True)
+        user.set_password(password)
+        user.save(force_insert=True)
+        report.admin_created = True
+        _created(report, f"admin user {email}", event_type="user.created", target_type="user",
+                 target_id=user.id, org_id=organization.id, actor=actor)  # fmt: skip
+    UserRole.objects.create(user=user, role=role)
+    _created(report, f"role {role.slug} for {email}", event_type="user.role.assigned",
+             target_type="user", target_id=user.id, org_id=organization.id, actor=actor)  # fmt: skip
+
+
+@transaction.atomic
+def super_admin_create(*, email: str, password: str) -> InitReport:
+    """Django's ``createsuperuser``: one more super-admin, made as ``porta_init`` makes the first.
+
+    Whatever ``porta_init`` would create is created first (on a fresh database ``email`` simply
+    becomes the first admin); otherwise ``email`` becomes a new user of the super-admin
+    organization holding porta-super-admin. An address already used there is refused rather than
+    silently promoted: granting roles to an existing user is the API's job.
+    """
+    if User.objects.filter(organization__is_super_admin=True, email__iexact=email).exists():
+        raise ValueError(f"A user with the e-mail {email} already exists in the super-admin organization")
+    report = porta_init(admin_email=email, admin_password=password)
+    if not report.admin_created:
+        organization = Organization.objects.get(is_super_admin=True)
+        role = Role.objects.get(application__slug=ADMIN_APP_SLUG, slug=SUPER_ADMIN_ROLE)
+        _make_super_admin(report, organization, role, email, password, actor=CREATESUPERUSER_ACTOR)
+        principals_changed()
     return report

@@ -25,7 +25,11 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
     "Rate-limit checks that failed open because Redis was unreachable",
 )
 TOKENS_ISSUED = Counter("porta_tokens_issued_total", "Access tokens issued", ["grant_type"])
-LOGIN_FAILURES = Counter("porta_login_failures_total", "Failed logins at token endpoints", ["reason"])
+LOGIN_FAILURES = Counter(
+    "porta_login_failures_total",
+    "Failed password and one-time-code checks, by entrance (token_endpoint, django_admin, recovery)",
+    ["channel", "reason"],
+)
 
 
 def _route(request: HttpRequest) -> str:

@@ -15,19 +15,24 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from porta.config import Env, url_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-if Path(os.environ.get("PORTA_ENV_FILE", BASE_DIR / ".env")).is_file():
-    environ.Env.read_env(os.environ.get("PORTA_ENV_FILE", str(BASE_DIR / ".env")))
+# Every variable is read through ``env``, whose methods hold the rules (porta/config.py): a bad
+# value stops the start with one line naming it.
+# The .env file and the data directory belong to the deployment, not to the code: both are found
+# from the working directory (in a checkout that is the repository root, as `make run` runs), never
+# next to an installed package in site-packages.
+env = Env()
+ENV_FILE = Path(os.environ.get("PORTA_ENV_FILE", ".env")).absolute()
+if ENV_FILE.is_file():
+    environ.Env.read_env(str(ENV_FILE))
 
-PORTA_ENV = env.str("PORTA_ENV", default="development")
-if PORTA_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured("PORTA_ENV must be one of development, production, test")
+PORTA_ENV = env.choice("PORTA_ENV", default="development", choices=("development", "production", "test"))
 PRODUCTION = PORTA_ENV == "production"
-DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=str(BASE_DIR / ".porta")))
+DATA_DIR = Path(env.str("PORTA_DATA_DIR", default=".porta")).absolute()
 
 
 def _generate_kek() -> str:
@@ -35,7 +40,8 @@ def _generate_kek() -> str:
 
 
 def _local_secrets() -> dict[str, str]:
-    """Secrets of the embedded default: made once per checkout, kept out of git in .porta/."""
+    """Secrets of the embedded default: made once per data directory (in a checkout .porta/, kept
+    out of git)."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "secrets.json"
     if path.exists():
@@ -46,48 +52,50 @@ def _local_secrets() -> dict[str, str]:
     return values
 
 
-_missing = [
-    name
-    for name in (
-        "PORTA_SECRET_KEY",
-        "PORTA_KEY_ENCRYPTION_KEY",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "PORTA_PUBLIC_URL",
-    )
-    if PRODUCTION and not env.str(name, default="")
-]
-if _missing:
-    raise ImproperlyConfigured(
-        "Porta is running with PORTA_ENV=production but these required variables are not set: "
-        + ", ".join(_missing)
+if PRODUCTION:
+    env.require(
+        ("PORTA_SECRET_KEY", "PORTA_KEY_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "PORTA_PUBLIC_URL"),
+        reason="with PORTA_ENV=production",
     )
 
-_needs_local = not (
-    env.str("PORTA_SECRET_KEY", default="") and env.str("PORTA_KEY_ENCRYPTION_KEY", default="")
-)
-_local = _local_secrets() if _needs_local else {}
-SECRET_KEY = env.str("PORTA_SECRET_KEY", default="") or _local["secret_key"]
-PORTA_KEY_ENCRYPTION_KEYS = [
-    k.strip()
-    for k in (env.str("PORTA_KEY_ENCRYPTION_KEY", default="") or _local["key_encryption_key"]).split(",")
-    if k.strip()
-]
+# Django's own deployment check asks for 50 characters and 5 distinct ones.
+_secret_key = env.secret("PORTA_SECRET_KEY", min_length=50)
+_keks = env.keys("PORTA_KEY_ENCRYPTION_KEY")
+_local = _local_secrets() if not (_secret_key and _keks) else {}
+SECRET_KEY = _secret_key or _local["secret_key"]
+PORTA_KEY_ENCRYPTION_KEYS = _keks or [_local["key_encryption_key"]]
 # Pepper for keyed hashes of high-entropy secrets (refresh tokens, client secrets, API keys).
-PORTA_TOKEN_PEPPER = env.str("PORTA_TOKEN_PEPPER", default="") or SECRET_KEY
+PORTA_TOKEN_PEPPER = env.secret("PORTA_TOKEN_PEPPER", min_length=32) or SECRET_KEY
 
 DEBUG = env.bool("PORTA_DEBUG", default=False)
+# Checked here at start; `porta_init` reads them as its defaults (and generates a password if none).
+PORTA_ADMIN_EMAIL = env.email("PORTA_ADMIN_EMAIL", default="")
+PORTA_ADMIN_PASSWORD = env.secret("PORTA_ADMIN_PASSWORD", min_length=8, min_unique=1)
 
-PORTA_PUBLIC_URL = env.str("PORTA_PUBLIC_URL", default="http://localhost:8000").rstrip("/")
+# Where `porta serve` listens (and `make run`, which sets it from RUN_ADDR).
+PORTA_BIND = env.bind("PORTA_BIND", default="127.0.0.1:8000")
+PORTA_WORKERS = env.int("PORTA_WORKERS", default=2, min=1, max=256)
+PORTA_THREADS = env.int("PORTA_THREADS", default=1, min=1, max=1024)
+# After SIGTERM `porta serve` keeps serving this long with /health/ready at 503 (porta/server.py).
+PORTA_SHUTDOWN_GRACE = env.seconds("PORTA_SHUTDOWN_GRACE", default=10, min=0)
+PORTA_WORKER_MAX_RESTARTS = env.int("PORTA_WORKER_MAX_RESTARTS", default=5, min=0)
+# Unless set, the public URL follows the bind address, so issuers and links are reachable wherever
+# a development server listens (production requires it set).
+PORTA_PUBLIC_URL = env.url(
+    "PORTA_PUBLIC_URL", default=url_for_bind(PORTA_BIND), schemes=("http", "https"), path=False
+).rstrip("/")
 ALLOWED_HOSTS = sorted(
     {urlsplit(PORTA_PUBLIC_URL).hostname or "localhost", "localhost", "127.0.0.1"}
-    | set(env.list("PORTA_ALLOWED_HOSTS", default=[]))
+    | set(env.hosts("PORTA_ALLOWED_HOSTS"))
 )
 if PORTA_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First: a management command of an earlier app wins, so Porta's createsuperuser replaces
+    # django.contrib.auth's (which needs a UserManager.create_superuser Porta's users cannot have).
+    "porta",
+    "porta.admin_site.PortaAdminConfig",  # django.contrib.admin with Porta's site (porta/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,7 +105,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "porta",
     "audit",
     "organizations",
     "applications",
@@ -129,10 +136,14 @@ ROOT_URLCONF = "porta.urls"
 WSGI_APPLICATION = "porta.wsgi.application"
 APPEND_SLASH = False
 
+# Page and e-mail templates: templates/ at the top of a checkout; the wheel carries the same folder
+# inside the porta package (setup.py), where an installed porta finds it.
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = _PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir() else BASE_DIR / "templates"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -144,11 +155,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASE_URL = env.database_url("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["CONN_MAX_AGE"] = env.int("PORTA_DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_MAX_AGE"] = env.seconds("PORTA_DB_CONN_MAX_AGE", default=60, min=0)
         # Server-side binding lets psycopg prepare the hot statements once per connection
         # (measured -19 % on a detail request). Turn it off behind PgBouncer in transaction mode
         # older than 1.21, which cannot keep prepared statements.
@@ -167,7 +178,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env.redis_url("REDIS_URL")
 if PORTA_ENV == "test" and REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
     # Parallel test workers share one Redis server; each gets its own database.
     REDIS_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/{int(os.environ['PYTEST_XDIST_WORKER'][2:]) + 1}"
@@ -191,8 +202,10 @@ else:
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
+# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/hashers.py);
+# the rest verify imported or older hashes, which are rehashed with the first at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "porta.hashers.PortaArgon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.BCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -222,20 +235,20 @@ WHITENOISE_AUTOREFRESH = DEBUG  # re-scanning for static files costs ~40 µs on 
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
 
-PORTA_TRUSTED_PROXIES = env.list("PORTA_TRUSTED_PROXIES", default=[])
-PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60)
-PORTA_RATE_LIMIT_WINDOW = env.int("PORTA_RATE_LIMIT_WINDOW", default=60)
-PORTA_ACCESS_TOKEN_TTL = env.int("PORTA_ACCESS_TOKEN_TTL", default=900)
-PORTA_REFRESH_TOKEN_TTL = env.int("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
+PORTA_TRUSTED_PROXIES = env.networks("PORTA_TRUSTED_PROXIES")
+PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
+PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
+PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
+PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
-PORTA_KEY_ROTATION_PERIOD = env.str("PORTA_KEY_ROTATION_PERIOD", default="90d")
+PORTA_KEY_ROTATION_PERIOD = env.duration("PORTA_KEY_ROTATION_PERIOD", default="90d")
 # A login (session) lasts this long unless extended (Ory session.lifespan, default 24h).
-PORTA_SESSION_LIFESPAN = env.int("PORTA_SESSION_LIFESPAN", default=24 * 3600)
-PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5)
+PORTA_SESSION_LIFESPAN = env.seconds("PORTA_SESSION_LIFESPAN", default=24 * 3600)
+PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5, min=1)
 PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
-PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30)
-PORTA_LOGIN_ACCOUNT_LIMIT = env.int("PORTA_LOGIN_ACCOUNT_LIMIT", default=10)
-PORTA_LOGIN_WINDOW = env.int("PORTA_LOGIN_WINDOW", default=900)
+PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30, min=1)
+PORTA_LOGIN_ACCOUNT_LIMIT = env.int("PORTA_LOGIN_ACCOUNT_LIMIT", default=10, min=1)
+PORTA_LOGIN_WINDOW = env.seconds("PORTA_LOGIN_WINDOW", default=900)
 PORTA_CURSOR_SECRET = SECRET_KEY
 
 REST_FRAMEWORK = {
@@ -274,7 +287,7 @@ SPECTACULAR_SETTINGS = {
 PORTA_DEV = env.bool("PORTA_DEV", default=PORTA_ENV == "development")
 
 # E-mail: the courier sends every message through Django's e-mail backend.
-EMAIL_BACKEND = env.str(
+EMAIL_BACKEND = env.dotted_path(
     "EMAIL_BACKEND",
     default={
         "development": "django.core.mail.backends.console.EmailBackend",
@@ -282,18 +295,29 @@ EMAIL_BACKEND = env.str(
     }.get(PORTA_ENV, "django.core.mail.backends.smtp.EmailBackend"),
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))  # file-based backend
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST = env.host("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25, min=1, max=65535)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
-PORTA_EMAIL_FROM = env.str("PORTA_EMAIL_FROM", default="Porta <no-reply@porta.local>")
+EMAIL_TIMEOUT = env.seconds("EMAIL_TIMEOUT", default=30)
+PORTA_EMAIL_FROM = env.email("PORTA_EMAIL_FROM", default="Porta <no-reply@porta.local>", display_name=True)
 DEFAULT_FROM_EMAIL = PORTA_EMAIL_FROM
-PORTA_COURIER_MAX_ATTEMPTS = env.int("PORTA_COURIER_MAX_ATTEMPTS", default=5)
-PORTA_COURIER_BACKOFF = env.int("PORTA_COURIER_BACKOFF", default=30)
+PORTA_COURIER_MAX_ATTEMPTS = env.int("PORTA_COURIER_MAX_ATTEMPTS", default=5, min=1)
+PORTA_COURIER_BACKOFF = env.seconds("PORTA_COURIER_BACKOFF", default=30)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Tasks are acknowledged late, so a task whose worker dies stays in Redis unacknowledged and is
+# redelivered once this many seconds have passed since it was handed out (kombu's default is one
+# hour). It must exceed the longest task and every countdown (courier backoff is capped at half of
+# it), or a task still running, or still waiting for its countdown, is delivered a second time.
+PORTA_BROKER_VISIBILITY_TIMEOUT = env.seconds("PORTA_BROKER_VISIBILITY_TIMEOUT", default=600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PORTA_BROKER_VISIBILITY_TIMEOUT,
+    # Look for expired unacknowledged tasks this often (kombu's default sweep is every 100 s).
+    "unacked_restore_interval": max(1, min(30, PORTA_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_BACKEND = None
 # Eager (in-process) without a broker; the test suite runs tasks eagerly too (it starts no worker).
 CELERY_TASK_ALWAYS_EAGER = env.bool("PORTA_CELERY_EAGER", default=not REDIS_URL or PORTA_ENV == "test")
@@ -310,14 +334,17 @@ CELERY_BEAT_SCHEDULE = {
     # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
 }
-PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0)
+PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
 
+_log_level = env.choice(
+    "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("PORTA_LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }
 

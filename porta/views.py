@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from applications.models import Client
 from oidc.issuers import issuer_for
 from organizations.models import Organization
+from porta import shutdown
 from porta.api.errors import error_response
 from porta.api.middleware import json_response
 from porta.bootstrap import CLI_CLIENT_ID
@@ -64,10 +65,14 @@ def _check_database() -> str:
     return "ok"
 
 
+#: The embedded default runs without Redis (in-process cache, eager tasks): not a failure.
+NOT_CONFIGURED = "not configured"
+
+
 def _check_redis() -> str:
+    if not settings.REDIS_URL:
+        return NOT_CONFIGURED
     client = get_redis()
-    if client is None:
-        return "ok" if not settings.REDIS_URL else "unreachable"
     client.ping()
     return "ok"
 
@@ -85,6 +90,11 @@ def _check_migrations() -> str:
 
 @require_GET
 def ready(request: HttpRequest) -> HttpResponse:
+    if shutdown.draining():  # at once, without touching a dependency: the balancer must stop now
+        return json_response(
+            {"status": "unavailable", "checks": {"server": "shutting down"}, "message": "Shutting down"},
+            status=503,
+        )
     checks: dict[str, str] = {}
     for name, check in (
         ("database", _check_database),
@@ -96,7 +106,7 @@ def ready(request: HttpRequest) -> HttpResponse:
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
             logger.warning("Readiness check %s failed: %s", name, one_line(exc))
             checks[name] = "error"
-    failing = [name for name, result in checks.items() if result != "ok"]
+    failing = [name for name, result in checks.items() if result not in {"ok", NOT_CONFIGURED}]
     if failing:
         return json_response(
             {"status": "unavailable", "checks": checks, "message": f"Failing checks: {', '.join(failing)}"},

@@ -16,11 +16,6 @@ from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_
 from rbac.models import Permission, Role, UserRole
 
 
-def roles_of(application_id: uuid.UUID | None) -> QuerySet[Role]:
-    """The roles of an application (none for a malformed id)."""
-    return Role.objects.filter(application_id=application_id) if application_id else Role.objects.none()
-
-
 def roles_of_user(user_id: uuid.UUID) -> QuerySet[Role]:
     """Every role the user holds, of any application."""
     return Role.objects.filter(user_roles__user_id=user_id)

@@ -1,4 +1,4 @@
-"""One-time, expiring account-recovery links and codes, stored only as keyed hashes."""
+"""One-time, expiring account-recovery links and codes, stored only as keyed hashes (porta.onetime)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from organizations.models import User
 from porta.ids import uuid7
+from porta.onetime import OneTimeToken
 
 
 class RecoveryKind(models.TextChoices):
@@ -14,17 +15,16 @@ class RecoveryKind(models.TextChoices):
     CODE = "code"
 
 
-class RecoveryToken(models.Model):
+class RecoveryToken(OneTimeToken):
+    """A recovery link (or the link of a code's page): a one-time token (porta.onetime)."""
+
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_tokens")
     kind = models.CharField(max_length=10, choices=RecoveryKind.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
     #: For codes: the keyed hash of the short numeric code entered on the recovery page.
     code_hash = models.CharField(max_length=64, blank=True, default="")
     #: Wrong codes entered so far; the row stops working at recovery.services.MAX_CODE_ATTEMPTS.
     failed_attempts = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     def __str__(self) -> str:

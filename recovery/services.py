@@ -10,12 +10,15 @@ from django.conf import settings
 from django.contrib.auth.password_validation import MinimumLengthValidator, validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit import services as audit
 from audit.context import Actor
+from organizations import login_services
 from organizations.models import User
-from porta.tokens import keyed_hash, new_secret
+from porta import onetime
+from porta.tokens import keyed_hash, matches
 from recovery.models import RecoveryKind, RecoveryToken
 
 DEFAULT_EXPIRES_IN = datetime.timedelta(hours=1)
@@ -46,15 +49,16 @@ def recovery_link(user: User, token: str) -> str:
 
 
 def _issue(*, actor: Actor, user: User, kind: str, expires_in: datetime.timedelta | None) -> IssuedRecovery:
-    token = new_secret()
+    new = onetime.issue(expires_in or DEFAULT_EXPIRES_IN)
+    token = new.token
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}" if kind == RecoveryKind.CODE else None
     with transaction.atomic():
         row = RecoveryToken.objects.create(
             user=user,
             kind=kind,
-            token_hash=keyed_hash(token),
+            token_hash=new.token_hash,
             code_hash=keyed_hash(f"{token}:{code}") if code else "",
-            expires_at=timezone.now() + (expires_in or DEFAULT_EXPIRES_IN),
+            expires_at=new.expires_at,
         )
         audit.record(
             event_type=f"recovery.{kind}.created",
@@ -83,7 +87,7 @@ def _usable(token: str, org_slug: str, *, lock: bool = False) -> RecoveryToken:
     rows = RecoveryToken.objects.select_related("user__organization")
     if lock:
         rows = rows.select_for_update(of=("self",))
-    row = rows.filter(token_hash=keyed_hash(token), user__organization__slug=org_slug).first()
+    row = onetime.find(rows.filter(user__organization__slug=org_slug), token)
     if row is None:
         raise RecoveryUnavailable("This recovery link is not valid.", 404)
     if row.used_at is not None:
@@ -116,23 +120,29 @@ class WrongCode(Exception):
 
 def recovery_use(*, token: str, org_slug: str, password: str, code: str | None = None) -> User:
     """Set the user's new password through a recovery link, once. Raises RecoveryUnavailable,
-    WrongCode, or ValidationError (password policy; the link stays usable)."""
+    WrongCode, LoginThrottled (the code is checked by the login service, under its throttles), or
+    ValidationError (password policy; the link stays usable)."""
     with transaction.atomic():
+        # Locked so that concurrent guesses at a code are checked one after the other against the
+        # count of wrong ones (without it, many parallel guesses would all pass the limit check).
         row = _usable(token, org_slug, lock=True)
         user = row.user
-        if row.kind == RecoveryKind.CODE and not (
-            code and secrets.compare_digest(keyed_hash(f"{token}:{code.strip()}"), row.code_hash)
+        if row.kind == RecoveryKind.CODE and not login_services.code_check(
+            user=user,
+            matches=lambda: bool(code) and matches(f"{token}:{code.strip()}", row.code_hash),
+            channel=login_services.RECOVERY,
         ):
-            row.failed_attempts += 1
-            row.save(update_fields=["failed_attempts"])
+            RecoveryToken.objects.filter(pk=row.pk).update(failed_attempts=F("failed_attempts") + 1)
             wrong = True
         else:
             wrong = False
             problems = password_problems(password, user)
             if problems:
                 raise ValidationError(problems)
-            row.used_at = timezone.now()
-            row.save(update_fields=["used_at"])
+            # Spent before the password changes: of two concurrent uses only one gets here.
+            rows = RecoveryToken.objects.filter(pk=row.pk, failed_attempts__lt=MAX_CODE_ATTEMPTS)
+            if onetime.spend(rows) is None:
+                raise RecoveryUnavailable("This recovery link has already been used.", 410)
             user.set_password(password)
             user.failed_login_count = 0
             user.save(update_fields=["password", "failed_login_count", "updated_at"])

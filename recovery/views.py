@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from organizations.login_services import LoginThrottled
 from recovery import services
 from recovery.models import RecoveryKind
 
@@ -35,6 +36,11 @@ def recovery_page(request, org_slug: str, token: str):
         )
     except services.RecoveryUnavailable as exc:
         return _unavailable(request, exc)
+    except LoginThrottled as exc:
+        context["errors"] = [exc.message]
+        response = render(request, "recovery/form.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except services.WrongCode:
         context["errors"] = ["The recovery code is not correct."]
         return render(request, "recovery/form.html", context, status=400)

@@ -244,6 +244,54 @@ def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
         server.stop()
 
 
+@dataclass
+class ServeProcess:
+    """A running `porta serve`; its output (gunicorn's and the Celery worker's) goes to ``log_path``."""
+
+    base_url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def porta_serve(transactional_db, tmp_path) -> Iterator[Callable[..., ServeProcess]]:
+    """Starts real `porta serve` processes (gunicorn, optionally a Celery worker) on the test
+    database and Redis; SIGTERMs whatever is still running after the test."""
+    started: list[ServeProcess] = []
+
+    def start(*arguments: str, **env_overrides: str) -> ServeProcess:
+        port = free_port()
+        log_path = tmp_path / f"serve-{port}.log"
+        env = server_env(
+            **{"PORTA_DATA_DIR": str(tmp_path / "data"), "PORTA_SHUTDOWN_GRACE": "1", **env_overrides}
+        )
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{port}", *arguments],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        server = ServeProcess(f"http://127.0.0.1:{port}", process, log_path)
+        started.append(server)
+        wait_for_port(port, timeout=60)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

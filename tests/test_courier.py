@@ -9,8 +9,9 @@ from django.test import override_settings
 
 from audit.context import Actor
 from audit.models import AuditEntry
+from courier.api.serializers import UNREADABLE
 from courier.api.views import CourierMessageViewSet
-from courier.models import Message, MessageStatus
+from courier.models import Attempt, Message, MessageStatus
 from courier.services import backoff, message_enqueue
 from courier.templates import render_message
 from tests.factories import OrganizationFactory
@@ -130,9 +131,14 @@ def test_a_message_that_fails_once_is_sent_on_the_retry(db, django_capture_on_co
     assert len(mail.outbox) == 1
 
 
-@override_settings(PORTA_COURIER_BACKOFF=30)
+@override_settings(PORTA_COURIER_BACKOFF=30, PORTA_BROKER_VISIBILITY_TIMEOUT=3 * 3600)
 def test_the_retry_backoff_doubles_per_attempt_and_is_capped_at_one_hour():
     assert [backoff(n) for n in (1, 2, 3, 10)] == [30, 60, 120, 3600]
+
+
+@override_settings(PORTA_COURIER_BACKOFF=30, PORTA_BROKER_VISIBILITY_TIMEOUT=600)
+def test_the_retry_backoff_stays_below_the_broker_visibility_timeout():
+    assert [backoff(n) for n in (1, 5, 10)] == [30, 300, 300]
 
 
 def test_an_abandoned_message_is_not_sent_again(db):
@@ -147,6 +153,57 @@ def test_an_abandoned_message_is_not_sent_again(db):
     )
     send_message.delay(str(message.id))
     assert mail.outbox == []
+
+
+@override_settings(EMAIL_BACKEND="tests.mail_backends.FlakyBackend")
+def test_each_attempt_is_recorded_with_its_outcome(db, django_capture_on_commit_callbacks):
+    from tests.mail_backends import FlakyBackend
+
+    FlakyBackend.attempts = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _enqueue()
+    attempts = list(message.attempts.values_list("number", "outcome", "error"))
+    assert attempts == [(1, "failed", "SMTPServerDisconnected: connection dropped"), (2, "sent", "")]
+
+
+@override_settings(EMAIL_BACKEND="tests.mail_backends.FlakyBackend")
+def test_every_attempt_carries_the_same_message_id(db, django_capture_on_commit_callbacks):
+    from tests.mail_backends import FlakyBackend
+
+    FlakyBackend.attempts, FlakyBackend.tried = 0, []
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _enqueue()
+    ids = [m.message()["Message-ID"] for m in FlakyBackend.tried]
+    assert ids == [f"<{message.id}@porta.local>"] * 2
+
+
+@override_settings(PORTA_COURIER_MAX_ATTEMPTS=2)
+def test_a_message_whose_worker_died_on_the_last_attempt_is_abandoned_not_sent(db):
+    from courier.tasks import send_message
+
+    message = Message.objects.create(
+        recipient="x@example.com", template="invitation", subject="s", body_text="t",
+        status=MessageStatus.PROCESSING, send_count=2,
+    )  # fmt: skip
+    Attempt.objects.create(message=message, number=1, started_at=message.created_at, outcome="interrupted")
+    Attempt.objects.create(message=message, number=2, started_at=message.created_at)
+    send_message.delay(str(message.id))
+    message.refresh_from_db()
+    assert (message.status, mail.outbox) == (MessageStatus.ABANDONED, [])
+    assert message.attempts.get(number=2).outcome == "interrupted"
+
+
+def test_message_bodies_are_stored_encrypted(db, django_capture_on_commit_callbacks):
+    from django.db import connection
+
+    with django_capture_on_commit_callbacks(execute=False):
+        message = _enqueue()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM courier_message WHERE id = %s", [message.id])
+        row = b"|".join(bytes(v) if isinstance(v, memoryview) else str(v).encode() for v in cursor.fetchone())
+    assert b"Acme" in row  # the subject: the row was read
+    assert b"invite/abc" not in row
+    assert "invite/abc" in Message.objects.get(pk=message.pk).body_text
 
 
 # -- API ---------------------------------------------------------------------------------------
@@ -232,3 +289,63 @@ def test_courier_messages_are_read_only_in_the_django_admin(initialized):
     assert client.login(username=ADMIN_EMAIL, password=ADMIN_PASSWORD)
     assert client.get(f"/admin/courier/message/{message.id}/change/").status_code == 200
     assert client.get("/admin/courier/message/add/").status_code == 403
+
+
+def test_the_dev_mode_view_of_a_body_sealed_under_a_dropped_key_is_not_a_500(api):
+    import base64
+    import secrets
+
+    message = _enqueue()
+    other_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with override_settings(PORTA_DEV=True, PORTA_KEY_ENCRYPTION_KEYS=[other_key]):
+        response = api.get(f"{MESSAGES}/{message.id}")
+    assert response.status_code == 200
+    assert response.json()["bodyText"] == UNREADABLE
+
+
+def test_the_django_admin_shows_a_message_without_its_body(super_admin):
+    from django.test import Client
+
+    message = _enqueue()
+    client = Client()
+    client.force_login(super_admin)
+    response = client.get(f"/admin/courier/message/{message.id}/change/")
+    assert response.status_code == 200
+    assert message.recipient in response.content.decode()
+    assert "invite/abc" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(EMAIL_BACKEND="tests.mail_backends.SecondCopyBackend")
+def test_a_second_copy_of_a_delivery_does_not_send_while_the_first_is_sending():
+    from tests.mail_backends import SecondCopyBackend
+
+    SecondCopyBackend.started, SecondCopyBackend.second_result = False, None
+    message = _enqueue()  # committed at once: the eager task runs here
+    assert len(mail.outbox) == 1
+    assert SecondCopyBackend.second_result == backoff(1)  # it looks again later
+    assert list(message.attempts.values_list("outcome", flat=True)) == ["sent"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_encrypts_the_bodies_stored_in_plaintext_before():
+    import uuid
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate([("courier", "0001_initial")])
+    message_id = uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO courier_message (id, created_at, updated_at, recipient, template, subject,"
+            " body_text, body_html, status, send_count, last_error)"
+            " VALUES (%s, now(), now(), 'a@example.com', 'invitation', 's', 'link /invite/abc', '<p>x</p>',"
+            " 'queued', 0, '')",
+            [message_id],
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    message = Message.objects.get(pk=message_id)
+    assert (message.body_text, message.body_html) == ("link /invite/abc", "<p>x</p>")
+    assert b"/invite/abc" not in bytes(message.body_ciphertext)

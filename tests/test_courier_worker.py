@@ -1,50 +1,101 @@
-"""The courier with a real Celery worker process and Redis as the broker, not eager mode."""
+"""The courier with real Celery worker processes and Redis as the broker, not eager mode."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import Message as EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 
 from audit.context import Actor
-from courier.models import Message
+from courier.models import AttemptOutcome, Message
 from courier.services import message_enqueue
 from porta.celery import app as celery_app
+from porta.testing.servers import free_port
 from tests.conftest import REPO_ROOT, _database_url
+
+#: Seconds after which the broker hands a task of a dead worker to another (short for the test).
+VISIBILITY_TIMEOUT = 5
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path):
-    """A `celery worker` process on the test database and Redis, writing e-mail to files."""
-    mail_dir = tmp_path / "mail"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
-        "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
-        "PORTA_ENV": "test",
-        "PORTA_CELERY_EAGER": "false",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-    }
-    env.pop("PYTEST_XDIST_WORKER", None)  # the worker must use exactly this Redis database
-    quiet = ["--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]
-    command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", *quiet]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Starts `celery worker` processes on the test database and Redis (by default writing e-mail
+    to files under ``tmp_path/mail``); stops those still running after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(**env_overrides: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": django_settings.REDIS_URL,
+            "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
+            "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
+            "PORTA_ENV": "test",
+            "PORTA_CELERY_EAGER": "false",
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+            **env_overrides,
+        }
+        env.pop("PYTEST_XDIST_WORKER", None)  # the worker must use exactly this Redis database
+        quiet = ["--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]
+        command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", *quiet]
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+        started.append(process)
+        return process
+
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False  # this process publishes to the broker instead
     try:
-        yield mail_dir
+        yield start
     finally:
         celery_app.conf.task_always_eager = eager
-        process.terminate()
-        process.wait(timeout=30)
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+class SlowSink:
+    """An SMTP server's DATA handler that records every message and holds its reply to the first
+    one until ``release`` is set, as a slow relay does."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.first_data = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.received.append(message_from_bytes(envelope.original_content or envelope.content))
+        if len(self.received) == 1:
+            self.first_data.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[tuple[SlowSink, int]]:
+    """A real SMTP server (aiosmtpd) on a loopback port, in a thread of the test process."""
+    sink = SlowSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        sink.release.set()
+        controller.stop()
 
 
 def _wait_for_status(message: Message, status: str, seconds: float = 60.0) -> str:
@@ -57,15 +108,45 @@ def _wait_for_status(message: Message, status: str, seconds: float = 60.0) -> st
     return message.status
 
 
-@pytest.mark.servers
-def test_a_real_worker_delivers_a_queued_message(celery_worker: Path):
-    message = message_enqueue(
+def _enqueue(recipient: str = "someone@example.com") -> Message:
+    return message_enqueue(
         actor=Actor.system(),
         organization_id=None,
-        recipient="someone@example.com",
+        recipient=recipient,
         template="verification",
         context={"verification_link": "https://example.com/verify", "organization_name": "Acme"},
     )
+
+
+@pytest.mark.servers
+def test_a_real_worker_delivers_a_queued_message(start_worker, tmp_path: Path):
+    start_worker()
+    message = _enqueue()
     assert _wait_for_status(message, "sent") == "sent"
-    delivered = "".join(path.read_text() for path in celery_worker.glob("*.log"))
+    delivered = "".join(path.read_text() for path in (tmp_path / "mail").glob("*.log"))
     assert "someone@example.com" in delivered
+
+
+@pytest.mark.servers
+def test_a_send_cut_short_by_a_killed_worker_is_delivered_again_after_a_restart(start_worker, slow_smtp):
+    sink, port = slow_smtp
+    smtp = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "EMAIL_TIMEOUT": "300",  # the worker waits for the slow sink until it is killed
+        "PORTA_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+    }
+    worker = start_worker(**smtp)
+    message = _enqueue()
+    assert sink.first_data.wait(timeout=60), "the worker never reached DATA"
+    worker.kill()  # SIGKILL while the worker waits for the reply to DATA
+    worker.wait(timeout=30)
+    start_worker(**smtp)
+
+    # Redelivered after the (short) visibility timeout; the margin covers process start-up.
+    assert _wait_for_status(message, "sent", seconds=VISIBILITY_TIMEOUT + 60) == "sent"
+    attempts = list(message.attempts.order_by("number").values_list("number", "outcome"))
+    assert attempts == [(1, AttemptOutcome.INTERRUPTED), (2, AttemptOutcome.SENT)]
+    assert [m["To"] for m in sink.received] == ["someone@example.com"] * 2
+    assert sink.received[0]["Message-ID"] == sink.received[1]["Message-ID"] == f"<{message.id}@porta.local>"

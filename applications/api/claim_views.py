@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import claim_selectors, claim_services, selectors
+from applications import claim_selectors, claim_services
 from applications.api.claim_serializers import (
     ClaimCreateSerializer,
     ClaimDefinitionSerializer,
@@ -18,7 +17,7 @@ from applications.models import Application, ClaimDefinition, ClaimValue
 from organizations.models import User
 from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PortaViewSet
+from porta.api.viewsets import PathParent, PortaViewSet
 from porta.ids import parse_uuid
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}
@@ -28,6 +27,7 @@ class ClaimViewSet(PortaViewSet):
     """Custom claims of one application (``/applications/{id}/claims``) and their per-user values."""
 
     queryset = ClaimDefinition.objects.all()
+    parent = PathParent(kwarg="application_id", field="application", not_found="Application not found")
     organization_field = None  # global, like the application it belongs to
     permission_map = {
         "list": "admin:claim:read",
@@ -45,11 +45,8 @@ class ClaimViewSet(PortaViewSet):
     serializer_class = ClaimDefinitionSerializer
     not_found_message = "Claim not found"
 
-    def scoped_queryset(self) -> QuerySet:
-        return claim_selectors.claims_of(parse_uuid(self.kwargs["application_id"]))
-
     def application(self) -> Application:
-        return self.path_parent(selectors.applications(), "application_id", "Application not found")
+        return self.path_parent()
 
     def user(self) -> User:
         """The user in the path: of any organization, unless the caller is organization-scoped."""
@@ -63,7 +60,6 @@ class ClaimViewSet(PortaViewSet):
 
     @extend_schema(parameters=list_parameters(), responses=collection(ClaimDefinitionSerializer))
     def list(self, request, application_id=None):
-        self.application()
         return self.list_response()
 
     @extend_schema(request=ClaimCreateSerializer, responses={201: ClaimDefinitionSerializer})
@@ -75,12 +71,10 @@ class ClaimViewSet(PortaViewSet):
 
     @extend_schema(responses=ClaimDefinitionSerializer)
     def retrieve(self, request, application_id=None, pk=None):
-        self.application()
         return self.detail_response(self.get_object())
 
     @extend_schema(request=ClaimUpdateSerializer, responses=ClaimDefinitionSerializer)
     def update(self, request, application_id=None, pk=None):
-        self.application()
         claim = self.get_object()
         data = self.validated(ClaimUpdateSerializer)
         claim = claim_services.claim_update(
@@ -90,7 +84,6 @@ class ClaimViewSet(PortaViewSet):
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, application_id=None, pk=None):
-        self.application()
         claim = self.get_object()
         claim_services.claim_delete(actor=self.principal.actor, claim=claim, precondition=self.if_match)
         return Response(status=http.HTTP_204_NO_CONTENT)
@@ -113,14 +106,12 @@ class ClaimViewSet(PortaViewSet):
     @extend_schema(responses=ClaimValueSerializer)
     @action(detail=True, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
     def user_value(self, request, application_id=None, pk=None, user_id=None):
-        self.application()
         claim = self.get_object()
         return Response(ClaimValueSerializer.represent(self._value(claim, self.user())))
 
     @extend_schema(request=ClaimValueSetSerializer, responses=ClaimValueSerializer)
     @user_value.mapping.put
     def set_user_value(self, request, application_id=None, pk=None, user_id=None):
-        self.application()
         claim = self.get_object()
         user = self.user()
         data = self.validated(ClaimValueSetSerializer)
@@ -132,7 +123,6 @@ class ClaimViewSet(PortaViewSet):
     @extend_schema(request=None, responses={204: None})
     @user_value.mapping.delete
     def delete_user_value(self, request, application_id=None, pk=None, user_id=None):
-        self.application()
         claim = self.get_object()
         claim_services.value_delete(actor=self.principal.actor, value=self._value(claim, self.user()))
         return Response(status=http.HTTP_204_NO_CONTENT)

@@ -19,8 +19,7 @@ from applications.models import Application, Module
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
 from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.viewsets import PathParent, PortaViewSet
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name", "slug": "slug"}
 
@@ -45,7 +44,6 @@ class ApplicationViewSet(PortaViewSet):
     output_serializer_class = ApplicationSerializer
     serializer_class = ApplicationSerializer
     not_found_message = "Application not found"
-    lookup_by_slug = True
 
     def scoped_queryset(self) -> QuerySet:
         return selectors.applications()
@@ -111,6 +109,7 @@ class ModuleViewSet(PortaViewSet):
     """Modules of one application (``/applications/{id}/modules``)."""
 
     queryset = Module.objects.all()
+    parent = PathParent(kwarg="application_id", field="application", not_found="Application not found")
     organization_field = None  # global, like the application it belongs to
     permission_map = {
         "list": "admin:app:read",
@@ -125,16 +124,11 @@ class ModuleViewSet(PortaViewSet):
     serializer_class = ModuleSerializer
     not_found_message = "Module not found"
 
-    def scoped_queryset(self) -> QuerySet:
-        # Lazy: no query runs before the base viewset's tenancy rule has been applied.
-        return selectors.modules_of(parse_uuid(self.kwargs["application_id"]))
-
     def application(self) -> Application:
-        return self.path_parent(selectors.applications(), "application_id", "Application not found")
+        return self.path_parent()
 
     @extend_schema(parameters=list_parameters(ModuleFilterSet), responses=collection(ModuleSerializer))
     def list(self, request, application_id=None):
-        self.application()
         return self.list_response()
 
     @extend_schema(request=ModuleCreateSerializer, responses={201: ModuleSerializer})
@@ -146,12 +140,10 @@ class ModuleViewSet(PortaViewSet):
 
     @extend_schema(responses=ModuleSerializer)
     def retrieve(self, request, application_id=None, pk=None):
-        self.application()
         return self.detail_response(self.get_object())
 
     @extend_schema(request=ModuleUpdateSerializer, responses=ModuleSerializer)
     def update(self, request, application_id=None, pk=None):
-        self.application()
         module = self.get_object()
         data = self.validated(ModuleUpdateSerializer)
         module = services.module_update(
@@ -162,7 +154,6 @@ class ModuleViewSet(PortaViewSet):
     @extend_schema(request=None, responses=ModuleSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, application_id=None, pk=None):
-        self.application()
         module = self.get_object()
         module = services.module_deactivate(
             actor=self.principal.actor, module=module, precondition=self.if_match

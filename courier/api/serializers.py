@@ -1,15 +1,27 @@
 from __future__ import annotations
 
+from cryptography.exceptions import InvalidTag
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from porta.api.serializers import ReadSerializer, TimestampField
 
 REDACTED = "[redacted]"
+UNREADABLE = "[encrypted under a key-encryption key no longer configured]"
 
 
 class RedactedField(serializers.CharField):
-    """Message content: shown only when the server runs in dev mode (PORTA_DEV)."""
+    """Message content: shown only when the server runs in dev mode (PORTA_DEV). Bodies are stored
+    encrypted; outside dev mode they are not even decrypted."""
+
+    def get_attribute(self, instance):
+        if not settings.PORTA_DEV:
+            return REDACTED
+        try:
+            return super().get_attribute(instance)
+        except (ImproperlyConfigured, InvalidTag):  # sealed under a key-encryption key since dropped
+            return UNREADABLE
 
     def to_representation(self, value):
         return super().to_representation(value) if settings.PORTA_DEV else REDACTED

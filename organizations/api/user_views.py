@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework import status as http
@@ -32,11 +31,10 @@ from organizations.api.user_serializers import (
 )
 from organizations.models import Organization, User
 from organizations.user_filtersets import UserFilterSet
-from porta.api.errors import BadRequest, NotFound, ValidationFailed
+from porta.api.errors import BadRequest, ValidationFailed
 from porta.api.schema import collection, list_parameters
 from porta.api.serializers import iso_ms
-from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.viewsets import PathParent, PortaViewSet
 from rbac.api.user_role_views import USER_ROLE_PERMISSIONS, UserRoleActions
 
 BATCH_MAX = 1000
@@ -80,11 +78,7 @@ class _SingleUserActions(UserRoleActions, PortaViewSet):
     serializer_class = UserSerializer
     not_found_message = "User not found"
 
-    def check_path(self) -> None:
-        """Hook: the nested route checks the organization in its path."""
-
     def user(self) -> User:
-        self.check_path()
         return self.get_object()
 
     @extend_schema(responses=UserSerializer)
@@ -203,7 +197,15 @@ class UserViewSet(_SingleUserActions):
 
 
 class OrganizationUserViewSet(_SingleUserActions):
-    """Users of one organization (``/organizations/{orgId}/users``)."""
+    """Users of one organization (``/organizations/{orgId}/users``, the organization by id or
+    slug; the base viewset resolves it, and scopes it, before any action runs)."""
+
+    parent = PathParent(
+        kwarg="organization_id",
+        field="organization",
+        not_found="Organization not found",
+        organization_field="id",
+    )
 
     permission_map = {
         "list": "admin:user:read",
@@ -214,26 +216,11 @@ class OrganizationUserViewSet(_SingleUserActions):
         **_SINGLE_USER_PERMISSIONS,
     }
 
-    def scoped_queryset(self) -> QuerySet:
-        # Lazy: no query runs before the base viewset's tenancy rule has been applied.
-        return selectors.users_of(parse_uuid(self.kwargs["organization_id"]))
-
     def organization(self) -> Organization:
-        """The organization in the path; unknown, or outside the caller's scope → 404."""
-        self.get_queryset()
-        pk = parse_uuid(self.kwargs["organization_id"])
-        scope = self.principal.scope_organization_id
-        organization = selectors.organization(pk) if scope is None or scope == pk else None
-        if organization is None:
-            raise NotFound("Organization not found")
-        return organization
-
-    def check_path(self) -> None:
-        self.organization()
+        return self.path_parent()
 
     @extend_schema(parameters=list_parameters(UserFilterSet), responses=collection(UserSerializer))
     def list(self, request, organization_id=None):
-        self.organization()
         return self.list_response()
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})

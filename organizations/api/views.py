@@ -55,7 +55,6 @@ class OrganizationViewSet(PortaViewSet):
     output_serializer_class = OrganizationSerializer
     serializer_class = OrganizationSerializer
     not_found_message = "Organization not found"
-    lookup_by_slug = True
 
     def scoped_queryset(self) -> QuerySet:
         return selectors.organizations()

@@ -3,13 +3,19 @@
 Tenancy is enforced here once. Subclasses may not override ``get_queryset``/``get_object``; they
 say what their rows are (``scoped_queryset``) and how a row belongs to an organization
 (``organization_field``), and the base filters every read and write to the caller's scope.
+
+Paths are resolved here once too: a path segment names a row by its id, or by its slug when the
+row's model has a unique one (organizations, applications), whether the row is the resource
+itself (``/organizations/{id}``) or the parent of a nested route (``/organizations/{id}/users``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from django.db.models import QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model, Q, QuerySet
 from rest_framework import status as http
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, UnsupportedMediaType
 from rest_framework.response import Response
@@ -23,6 +29,44 @@ from porta.ids import parse_uuid
 from porta.slugs import SLUG_MAX
 
 _FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
+
+
+def key_lookup(model: type[Model], value: str, *, via: str = "") -> Q | None:
+    """How a path segment names a row of ``model`` (reached through the relation ``via`` when
+    given): by id, or by slug when the model's slug is unique. A slug may itself spell a UUID
+    (32 hex digits are a valid slug), so such a value matches either. None when the value can
+    name no row (→ 404, never a query that fails)."""
+    prefix = f"{via}__" if via else ""
+    pk = parse_uuid(value)
+    by_pk = Q(**{f"{prefix}pk": pk}) if pk is not None else None
+    by_slug = (
+        Q(**{f"{prefix}slug": value}) if _has_unique_slug(model) and 0 < len(value) <= SLUG_MAX else None
+    )
+    if by_pk is not None and by_slug is not None:
+        return by_pk | by_slug
+    return by_pk if by_pk is not None else by_slug
+
+
+def _has_unique_slug(model: type[Model]) -> bool:
+    try:
+        return model._meta.get_field("slug").unique
+    except FieldDoesNotExist:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class PathParent:
+    """The row a nested route hangs under, e.g. the organization of
+    ``/organizations/{organization_id}/users``."""
+
+    #: The path keyword naming the parent (by id, or by slug: see ``key_lookup``).
+    kwarg: str
+    #: The relation from this resource's rows to the parent.
+    field: str
+    not_found: str
+    #: Path from the parent to its organization's id (``"id"`` for an organization); None for
+    #: global parents, which only unscoped callers reach.
+    organization_field: str | None = None
 
 
 def apply_filterset(filterset_class, request, queryset: QuerySet) -> QuerySet:
@@ -51,8 +95,9 @@ class PortaViewSet(GenericViewSet):
     output_serializer_class = None
     not_found_message: ClassVar[str] = "Resource not found"
     lookup_value_regex = "[^/]+"
-    #: Rows with a unique ``slug`` may be addressed by it as well as by id.
-    lookup_by_slug: ClassVar[bool] = False
+    #: Set on nested routes: every action first resolves the parent (unknown → 404) and every
+    #: query is narrowed to its rows.
+    parent: ClassVar[PathParent | None] = None
     metadata_class = None  # no OPTIONS self-description: the OpenAPI schema is the description
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -77,6 +122,8 @@ class PortaViewSet(GenericViewSet):
         # Refused before the action runs, so actions that never read a queryset (creates) are too.
         if self._global_for(request.auth):
             raise PermissionDenied("Organization-scoped credentials cannot use this resource")
+        if self.parent is not None:
+            self.path_parent()
 
     def _global_for(self, principal: Any) -> bool:
         """Whether this action is out of reach of ``principal``'s organization scope."""
@@ -103,35 +150,45 @@ class PortaViewSet(GenericViewSet):
             return queryset.none()  # fail closed
         scope = principal.scope_organization_id
         if scope is None:
-            return queryset
+            return self._under_parent(queryset)
         if self.organization_field is None or self.action in self.global_actions:
             raise PermissionDenied("Organization-scoped credentials cannot use this resource")
-        return queryset.filter(**{self.organization_field: scope})
+        return self._under_parent(queryset.filter(**{self.organization_field: scope}))
 
-    def lookup_filters(self, value: str) -> dict[str, Any] | None:
-        """How a path id finds a row; None when the value cannot name one (→ 404)."""
-        pk = parse_uuid(value)
-        if pk is not None:
-            return {"pk": pk}
-        if self.lookup_by_slug and 0 < len(value) <= SLUG_MAX:
-            return {"slug": value}
-        return None
+    def _under_parent(self, queryset: QuerySet) -> QuerySet:
+        """``queryset`` narrowed to the children of the parent the path names: the resolved
+        parent once ``path_parent`` has run, else (lazily) whatever the path segment names."""
+        if self.parent is None:
+            return queryset
+        if self.__dict__.get("_path_parent") is not None:
+            return queryset.filter(**{self.parent.field: self._path_parent})
+        model = queryset.model._meta.get_field(self.parent.field).related_model
+        lookup = key_lookup(model, self.kwargs[self.parent.kwarg], via=self.parent.field)
+        return queryset.filter(lookup) if lookup is not None else queryset.none()
 
-    def path_parent(self, queryset: QuerySet, kwarg: str, not_found: str):
-        """The parent row a nested route names (``…/{kwarg}/…``); unknown or malformed → 404.
-        The tenancy rule runs first, so a refused caller learns nothing about which rows exist."""
-        self.get_queryset()
-        pk = parse_uuid(self.kwargs[kwarg])
-        parent = queryset.filter(pk=pk).first() if pk is not None else None
-        if parent is None:
-            raise NotFound(not_found)
-        return parent
+    def path_parent(self) -> Any:
+        """The parent row of a nested route, by id or slug; unknown, malformed or outside the
+        caller's organization → 404. The tenancy rule runs first, so a refused caller learns
+        nothing about which rows exist. Resolved once per request."""
+        if "_path_parent" not in self.__dict__:
+            spec = self.parent
+            model = self.get_queryset().model._meta.get_field(spec.field).related_model
+            rows = model._default_manager.all()
+            scope = self.principal.scope_organization_id
+            if scope is not None and spec.organization_field is not None:
+                rows = rows.filter(**{spec.organization_field: scope})
+            lookup = key_lookup(model, self.kwargs[spec.kwarg])
+            self._path_parent = next(iter(rows.filter(lookup)[:1]), None) if lookup is not None else None
+        if self._path_parent is None:
+            raise NotFound(self.parent.not_found)
+        return self._path_parent
 
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        filters = self.lookup_filters(value)
+        queryset = self.get_queryset()
+        lookup = key_lookup(queryset.model, value)
         # [:1] rather than first(): a lookup by key needs no ORDER BY.
-        obj = next(iter(self.get_queryset().filter(**filters)[:1]), None) if filters is not None else None
+        obj = next(iter(queryset.filter(lookup)[:1]), None) if lookup is not None else None
         if obj is None:
             raise NotFound(self.not_found_message)
         self.check_object_permissions(self.request, obj)

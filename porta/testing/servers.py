@@ -222,3 +222,8 @@ def redis(*, port: int | None = None) -> Iterator[RedisServer]:
     finally:
         server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+def pg_tool(name: str) -> str:
+    """The path of PostgreSQL client program ``name`` (``pg_dump``…) of the same install as the server."""
+    return os.path.join(_pg_bindir(), name)

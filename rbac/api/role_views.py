@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import selectors as application_selectors
 from applications.models import Application
 from organizations.api.user_serializers import UserSerializer
 from porta.api.query import query_bool, query_uuid
 from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.viewsets import PathParent, PortaViewSet
 from rbac import role_services as services
 from rbac import selectors
 from rbac.api.query import FORCE_PARAMETER
@@ -40,6 +37,7 @@ class RoleViewSet(PortaViewSet):
     403. Roles of the ``porta-admin`` application are Porta's admin roles."""
 
     queryset = Role.objects.all()
+    parent = PathParent(kwarg="application_id", field="application", not_found="Application not found")
     organization_field = None
     permission_map = {
         "list": "admin:role:read",
@@ -58,21 +56,14 @@ class RoleViewSet(PortaViewSet):
     serializer_class = RoleSerializer
     not_found_message = "Role not found"
 
-    def scoped_queryset(self) -> QuerySet:
-        return selectors.roles_of(parse_uuid(self.kwargs["application_id"]))
-
     def application(self) -> Application:
-        return self.path_parent(
-            application_selectors.applications(), "application_id", "Application not found"
-        )
+        return self.path_parent()
 
     def role(self) -> Role:
-        self.application()
         return self.get_object()
 
     @extend_schema(parameters=list_parameters(RoleFilterSet), responses=collection(RoleSerializer))
     def list(self, request, application_id=None):
-        self.application()
         return self.list_response()
 
     @extend_schema(request=RoleCreateSerializer, responses={201: RoleSerializer})

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import selectors as application_selectors
 from applications.models import Application
 from porta.api.query import query_bool
 from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.viewsets import PathParent, PortaViewSet
 from rbac import selectors, services
 from rbac.api.query import FORCE_PARAMETER
 from rbac.api.serializers import (
@@ -28,6 +25,7 @@ class PermissionViewSet(PortaViewSet):
     """Permissions of one application (``/applications/{id}/permissions``)."""
 
     queryset = Permission.objects.all()
+    parent = PathParent(kwarg="application_id", field="application", not_found="Application not found")
     organization_field = None  # global, like the application it belongs to
     permission_map = {
         "list": "admin:permission:read",
@@ -43,20 +41,13 @@ class PermissionViewSet(PortaViewSet):
     serializer_class = PermissionSerializer
     not_found_message = "Permission not found"
 
-    def scoped_queryset(self) -> QuerySet:
-        pk = parse_uuid(self.kwargs["application_id"])
-        return Permission.objects.filter(application_id=pk) if pk is not None else Permission.objects.none()
-
     def application(self) -> Application:
-        return self.path_parent(
-            application_selectors.applications(), "application_id", "Application not found"
-        )
+        return self.path_parent()
 
     @extend_schema(
         parameters=list_parameters(PermissionFilterSet), responses=collection(PermissionSerializer)
     )
     def list(self, request, application_id=None):
-        self.application()
         return self.list_response()
 
     @extend_schema(request=PermissionCreateSerializer, responses={201: PermissionSerializer})
@@ -70,12 +61,10 @@ class PermissionViewSet(PortaViewSet):
 
     @extend_schema(responses=PermissionSerializer)
     def retrieve(self, request, application_id=None, pk=None):
-        self.application()
         return self.detail_response(self.get_object())
 
     @extend_schema(request=PermissionUpdateSerializer, responses=PermissionSerializer)
     def update(self, request, application_id=None, pk=None):
-        self.application()
         permission = self.get_object()
         data = self.validated(PermissionUpdateSerializer)
         permission = services.permission_update(
@@ -85,7 +74,6 @@ class PermissionViewSet(PortaViewSet):
 
     @extend_schema(parameters=[FORCE_PARAMETER], request=None, responses={204: None})
     def destroy(self, request, application_id=None, pk=None):
-        self.application()
         permission = self.get_object()
         force = query_bool(request.query_params.get("force"), "force")
         services.permission_delete(
@@ -97,7 +85,6 @@ class PermissionViewSet(PortaViewSet):
     @action(detail=True, methods=["get"])
     def roles(self, request, application_id=None, pk=None):
         """The roles that grant this permission."""
-        self.application()
         permission = self.get_object()
         return self.list_response(
             selectors.roles_granting(permission.id),
