@@ -126,23 +126,11 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
         ("ES256 signature verify, cold (not remembered)", verify_cold),
         ("JWT remembered path (verify_access_token)", verify_remembered),
     ]
-    revocation = None
-    with contextlib.suppress(ImportError):
-        from oidc import revocation
-    if revocation is not None and hasattr(revocation, "is_session_revoked") and "sid" in claims:
-        (rev_stamp,) = versions.read(revocation.REVOCATIONS)
-        steps += [
-            (
-                "session revocation check, Redis EXISTS",
-                lambda: (revocation.forget(), revocation.is_session_revoked(claims["sid"], rev_stamp)),
-            ),
-            (
-                "session revocation check, remembered",
-                lambda: revocation.is_session_revoked(claims["sid"], rev_stamp),
-            ),
-        ]
     steps += [
-        ("user standing (1 PK query, every request)", lambda: user_standing(user_id)),
+        ("user standing (1 PK query)", lambda: user_standing(user_id)),
+        ("token standing: user, session, signing key (1 query, every JWT request)",
+         lambda: authentication.token_standing(
+             user_id, session_id=uuid.UUID(claims["sid"]), kid=jwt.get_unverified_header(token)["kid"])),
         ("admin authorization, uncached (roles query)", lambda: admin_authorization(user_id)),
         ("admin authorization, cached (per process)", authorization_cached),
         ("rbac.selectors.resolve, uncached", resolve_cold),

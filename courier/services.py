@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import uuid
 from collections.abc import Iterator
 from email.utils import parseaddr
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from audit import services as audit
 from audit.context import Actor
@@ -26,6 +28,7 @@ from courier.models import Attempt, AttemptOutcome, Message, MessageStatus
 from courier.templates import render_message
 
 COURIER_ACTOR = Actor.system("courier")
+logger = logging.getLogger("porta.courier")
 
 
 def _audit(event_type: str, actor: Actor, message: Message, **metadata: Any) -> None:
@@ -44,8 +47,6 @@ def message_enqueue(
 ) -> Message:
     """Render ``template``, store the message queued (bodies encrypted) and send it (by a Celery
     task) once the surrounding transaction commits."""
-    from courier.tasks import send_message
-
     subject, text, html = render_message(template, context)
     with transaction.atomic():
         message = Message(
@@ -55,8 +56,19 @@ def message_enqueue(
         message.save()
         _audit("courier.message.queued", actor, message)
         message_id = str(message.id)
-        transaction.on_commit(lambda: send_message.delay(message_id))
+        transaction.on_commit(lambda: _dispatch(message_id))
     return message
+
+
+def _dispatch(message_id: str) -> None:
+    """Hand the committed message to a worker. With the broker (Redis) down the write has
+    already succeeded, so the caller gets its answer and the message stays ``queued``."""
+    from courier.tasks import send_message
+
+    try:
+        send_message.delay(message_id)
+    except BrokerUnavailable as exc:
+        logger.error("Cannot queue courier message %s, the broker is unavailable: %s", message_id, exc)
 
 
 def backoff(attempt: int) -> int:

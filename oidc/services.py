@@ -29,7 +29,6 @@ from oidc.session_services import session_revoke, session_start, session_touch
 from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
-from porta.api.errors import ServiceUnavailable
 from porta.metrics import TOKENS_ISSUED
 from porta.tokens import keyed_hash, new_secret
 
@@ -152,8 +151,7 @@ def _issue(
     family_id: uuid.UUID,
     grant: str,
 ):
-    # An access token never outlives its session, so the revocation list only has to remember
-    # a revoked session for min(access-token TTL, the session's remaining lifetime).
+    # An access token never outlives its session: revoking the session ends every token it holds.
     remaining = int((session.expires_at - timezone.now()).total_seconds())
     ttl = max(1, min(settings.PORTA_ACCESS_TOKEN_TTL, remaining))
     try:
@@ -239,16 +237,10 @@ def refresh_grant(
 
 def _revoke_leaked_session(session: Session | None) -> bool:
     """A leaked refresh token means the whole login is suspect: its session is revoked too, so
-    the access tokens it holds stop on the next request, not at their expiry. If the revocation
-    list cannot be written the family's revocation still stands (it commits without this)."""
+    the access tokens it holds stop on the next request, not at their expiry."""
     if session is None or session.revoked_at is not None:
         return False
-    try:
-        with transaction.atomic():
-            session_revoke(actor=Actor.system("token_endpoint"), session=session)
-    except ServiceUnavailable:
-        logger.warning("Refresh token reuse: session %s could not be put on the revocation list", session.pk)
-        return False
+    session_revoke(actor=Actor.system("token_endpoint"), session=session)
     return True
 
 

@@ -1,7 +1,9 @@
 """Writes of login sessions: start (token endpoint), revoke, extend, purge.
 
-A session is revoked in one transaction with its refresh tokens, its audit entry and its entry on
-the revocation list (oidc.revocation), so its access tokens fail on the next request anywhere.
+A session is revoked in one transaction with its refresh tokens and its audit entry. Its access
+tokens fail on the next request anywhere: authentication reads ``Session.revoked_at`` from
+PostgreSQL on every request (porta.api.authentication), in the query it makes anyway, so no
+revocation rests on Redis and none comes back when Redis loses its data.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.context import Actor
-from oidc import revocation
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
-from porta.api.errors import Conflict, ServiceUnavailable
+from porta.api.errors import Conflict
 
 #: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
 Precondition = Callable[[Session], None]
@@ -50,16 +51,12 @@ def _locked(session: Session, precondition: Precondition | None) -> Session:
 
 
 def _revoke(sessions: list[Session], now: datetime.datetime) -> int:
-    """Revoke ``sessions`` (locked, active) and their refresh tokens; put them on the list."""
+    """Revoke ``sessions`` (locked, active) and their refresh tokens."""
     ids = [s.id for s in sessions]
     Session.objects.filter(pk__in=ids).update(revoked_at=now)
     revoked_tokens = RefreshToken.objects.filter(session_id__in=ids, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    try:
-        revocation.revoke_sessions((s.id, s.expires_at) for s in sessions)
-    except revocation.RevocationUnavailable as exc:
-        raise ServiceUnavailable("The session revocation list is unavailable; try again") from exc
     for session in sessions:
         session.revoked_at = now
     return revoked_tokens

@@ -6,6 +6,8 @@ from organizations import views as organization_views
 from porta import metrics, views
 from recovery import views as recovery_views
 
+handler500 = "porta.database.server_error"
+
 urlpatterns = [
     path("api/admin/", include("porta.api.urls")),
     path("admin/", admin.site.urls),

@@ -2,16 +2,24 @@
 still sees a change made by any process on its very next request.
 
 A writer bumps a stamp; a reader fetches all the stamps it needs in one Redis MGET and trusts
-its in-memory copy only while the stamp it was built under is unchanged. Stamps are random
-tokens rather than counters, so a Redis restart (stamps gone) can never make an old copy look
-current. Without Redis (embedded default, one process) stamps live in the process. If Redis
-cannot be reached, ``read`` answers None and callers go to the database instead of trusting a
-cache.
+its in-memory copy only while the stamp it was built under is unchanged. Without Redis
+(embedded default, one process) stamps live in the process. If Redis cannot be reached, ``read``
+answers None and callers go to the database instead of trusting a cache.
+
+Redis may lose its data (FLUSHALL, a restart without persistence, eviction): a lost stamp must
+never make an old copy look current. So stamps are random tokens rather than counters (a stamp
+recreated after a loss is one no process has seen), and every stamp a process reads carries its
+*outage epoch*, which goes up each time this process fails to reach Redis: a copy cached before
+an outage the process noticed never matches a stamp read after it, even if Redis kept its data
+and the bump of a change made during the outage was lost. Revocations do not rest on stamps at
+all: authentication reads them from PostgreSQL on every request (porta.api.authentication).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 import uuid
 
 import redis as redis_lib
@@ -24,16 +32,30 @@ KEYS = "keys"
 PRINCIPALS = "principals"
 
 _local: dict[str, str] = {}
+_epochs = itertools.count(1)
+_epoch = 0
+#: After a failure, reads skip Redis for this long (callers go to the database), so an outage
+#: costs neither a connect timeout nor a log line on every request.
+RETRY_AFTER = 1.0
+_down_until = 0.0
 
 
 def _key(name: str) -> str:
     return f"porta:ver:{name}"
 
 
+def _redis_failed() -> None:
+    global _epoch, _down_until
+    _epoch = next(_epochs)
+    _down_until = time.monotonic() + RETRY_AFTER
+
+
 def read(*names: str) -> tuple[str | None, ...]:
     client = get_redis()
     if client is None:
         return tuple(_local.setdefault(name, uuid.uuid4().hex) for name in names)
+    if time.monotonic() < _down_until:
+        return (None,) * len(names)
     try:
         values = client.mget([_key(name) for name in names])
         stamps = []
@@ -41,9 +63,10 @@ def read(*names: str) -> tuple[str | None, ...]:
             if value is None:  # first use, or Redis lost its data: start a new epoch
                 client.set(_key(name), uuid.uuid4().hex, nx=True)
                 value = client.get(_key(name))
-            stamps.append(value.decode() if value is not None else None)
+            stamps.append(f"{value.decode()}.{_epoch}" if value is not None else None)
         return tuple(stamps)
     except redis_lib.RedisError as exc:
+        _redis_failed()
         logger.warning("Cannot read version stamps from Redis, bypassing caches: %s", exc)
         return (None,) * len(names)
 
@@ -59,4 +82,7 @@ def bump(name: str) -> None:
     except redis_lib.RedisError as exc:
         # Other processes read None while Redis is down and bypass their caches; cached copies
         # also expire after a short maximum age, which bounds staleness if Redis comes back.
-        logger.warning("Cannot bump version stamp %s in Redis: %s", name, exc)
+        # Bumps are always attempted, but logged once per back-off window, not once per write.
+        if time.monotonic() >= _down_until:
+            logger.warning("Cannot bump version stamp %s in Redis: %s", name, exc)
+        _redis_failed()

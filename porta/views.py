@@ -17,6 +17,7 @@ from porta import shutdown
 from porta.api.errors import error_response
 from porta.api.middleware import json_response
 from porta.bootstrap import CLI_CLIENT_ID
+from porta.database import one_line
 from porta.redis import get_redis
 from rbac.admin_roles import ADMIN_APP_SLUG
 
@@ -103,7 +104,7 @@ def ready(request: HttpRequest) -> HttpResponse:
         try:
             checks[name] = check()
         except Exception as exc:  # noqa: BLE001 - any failure of a dependency is "not ready"
-            logger.warning("Readiness check %s failed: %s", name, exc)
+            logger.warning("Readiness check %s failed: %s", name, one_line(exc))
             checks[name] = "error"
     failing = [name for name, result in checks.items() if result not in {"ok", NOT_CONFIGURED}]
     if failing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -89,7 +90,11 @@ class Resolution:
 
 
 _RESOLUTION_CACHE_SIZE = 10_000
-_resolutions: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, Resolution]] = {}
+#: Bounds how long a cached resolution survives should a stamp bump ever be lost (Redis
+#: unreachable just when a role was removed): callers that cache on top of this one, such as
+#: the admin authorization, would otherwise refetch the same stale answer forever.
+RESOLUTION_MAX_AGE = 30.0
+_resolutions: dict[tuple[uuid.UUID, uuid.UUID], tuple[str, float, Resolution]] = {}
 _resolutions_lock = threading.Lock()
 
 
@@ -132,14 +137,14 @@ def resolve(
         (stamp,) = versions.read(versions.PRINCIPALS)
     if stamp is not None:
         cached = _resolutions.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
+        if cached is not None and cached[0] == stamp and time.monotonic() - cached[1] < RESOLUTION_MAX_AGE:
+            return cached[2]
     resolution = resolve_uncached(*key)
     if stamp is not None:
         with _resolutions_lock:
             if len(_resolutions) >= _RESOLUTION_CACHE_SIZE:
                 _resolutions.clear()
-            _resolutions[key] = (stamp, resolution)
+            _resolutions[key] = (stamp, time.monotonic(), resolution)
     return resolution
 
 

@@ -54,6 +54,7 @@ def _fresh_shared_state() -> Iterator[None]:
     keys.tokens._verified.clear()
     pagination._counts.clear()
     versions._local.clear()
+    versions._down_until = 0.0
     forget_authorizations()
     yield
     keys.services._keyring = None
@@ -184,31 +185,9 @@ class ServerProcess:
                 self.process.kill()
 
 
-@pytest.fixture
-def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
-    """Starts real Porta server processes (gunicorn) on the test database; stops them after."""
-    started: list[ServerProcess] = []
-
-    def start(**env_overrides: str) -> ServerProcess:
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "porta.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=REPO_ROOT,
-            env=server_env(**env_overrides),
-        )  # fmt: skip
-        server = ServerProcess(f"http://127.0.0.1:{port}", process)
-        started.append(server)
-        wait_for_port(port, timeout=30)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-def server_env(**overrides: str) -> dict[str, str]:
-    """The environment of a server process on the test database and Redis."""
+def server_env(**env_overrides: str) -> dict[str, str]:
+    """The environment of a Porta process (server or command) sharing this test run's secrets,
+    on the test database and Redis unless DATABASE_URL and REDIS_URL say otherwise."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -218,10 +197,51 @@ def server_env(**overrides: str) -> dict[str, str]:
         "PORTA_TOKEN_PEPPER": django_settings.PORTA_TOKEN_PEPPER,
         "PORTA_PUBLIC_URL": django_settings.PORTA_PUBLIC_URL,
         "PORTA_ENV": "test",
-        **overrides,
+        **env_overrides,
     }
     env.pop("PYTEST_XDIST_WORKER", None)  # the server must use exactly the Redis URL given
     return env
+
+
+def start_server(*, log_path: Path | None = None, **env_overrides: str) -> ServerProcess:
+    """A real Porta server process (gunicorn) on the test database, or on the DATABASE_URL and
+    REDIS_URL given; its stderr goes to ``log_path`` when given. The caller stops it."""
+    port = free_port()
+    env = server_env(**env_overrides)
+    stderr = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child holds it
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "porta.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=REPO_ROOT,
+            env=env,
+            stderr=stderr,
+        )  # fmt: skip
+    finally:
+        if stderr is not None:
+            stderr.close()
+    server = ServerProcess(f"http://127.0.0.1:{port}", process)
+    try:
+        wait_for_port(port, timeout=30)
+    except TimeoutError:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture
+def porta_server(transactional_db) -> Iterator[Callable[..., ServerProcess]]:
+    """Starts real Porta server processes (gunicorn) on the test database; stops them after."""
+    started: list[ServerProcess] = []
+
+    def start(**env_overrides: str) -> ServerProcess:
+        server = start_server(**env_overrides)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @dataclass

@@ -5,11 +5,13 @@ djangorestframework-simplejwt: simplejwt holds a single signing key and cannot r
 ``kid``, and its token model does not fit Porta's per-organization issuers.
 
 Per request this costs one Redis MGET of version stamps, one signature check (skipped for a token
-this process already verified under the same keys) and one primary-key query for the user and
-organization, read fresh so that a suspension, however it was written,
-cuts the caller off at once. The admin roles and permissions (a five-table join) are cached per
-process and dropped as soon as any process changes a role, a permission or an assignment
-(porta.invalidation bumps the PRINCIPALS stamp).
+this process already verified under the same keys) and one primary-key query, read fresh from
+PostgreSQL, for everything a credential can lose: the user's and the organization's standing,
+and whether the token's session and signing key (or the API key) are revoked. PostgreSQL is the
+truth for every revocation, so nothing Redis loses (a FLUSHALL, a restart without persistence,
+an outage that swallowed a version bump) can bring a revoked credential back. The admin roles
+and permissions (a five-table join) are cached per process and dropped as soon as any process
+changes a role, a permission or an assignment (porta.invalidation bumps the PRINCIPALS stamp).
 
 Admin API keys (``porta_pat_…``, ``porta_wak_…``) are told apart from JWTs by their prefix and
 take the same path from there: see ``principal_from_api_key``.
@@ -17,23 +19,28 @@ take the same path from there: see ``principal_from_api_key``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import uuid
 
+import jwt
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from apikeys import selectors as api_key_selectors
 from apikeys import usage as api_key_usage
+from apikeys.models import AdminApiKey
+from keys.models import SigningKey, SigningKeyStatus
 from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
-from oidc import revocation
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
-from organizations.selectors import user_standing
+from oidc.models import Session
+from organizations.selectors import UserStanding, standing_from_row, standing_sql
 from porta import versions
 from porta.api.principal import Principal
 from porta.ids import parse_uuid
@@ -76,25 +83,78 @@ def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
     return authorization
 
 
-def principal_from_access_token(token: str) -> Principal:
-    keys_stamp, principals_stamp, revocations_stamp = versions.read(
-        versions.KEYS, versions.PRINCIPALS, revocation.REVOCATIONS
+def _pk(value: uuid.UUID | None):
+    """A UUID as the database takes it (hex text on SQLite)."""
+    return None if value is None else Session._meta.pk.get_db_prep_value(value, connection)
+
+
+@functools.cache
+def _token_standing_sql() -> str:
+    session, key = Session._meta, SigningKey._meta
+    return standing_sql(
+        f', (SELECT s."revoked_at" IS NULL FROM "{session.db_table}" s'
+        f' WHERE s."id" = %s AND s."user_id" = u."id")'
+        f', (SELECT k."status" FROM "{key.db_table}" k WHERE k."kid" = %s)'
     )
+
+
+@functools.cache
+def _api_key_standing_sql() -> str:
+    key = AdminApiKey._meta
+    return standing_sql(f', (SELECT a."revoked_at" IS NULL FROM "{key.db_table}" a WHERE a."id" = %s)')
+
+
+def _fetch(sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def token_standing(
+    user_id: uuid.UUID, *, session_id: uuid.UUID | None, kid: str | None
+) -> tuple[UserStanding | None, bool, str | None]:
+    """The user's standing, whether the session is live (not revoked; False when unknown), and
+    the status of the signing key (None when unknown): one fixed statement, one round trip."""
+    row = _fetch(_token_standing_sql(), [_pk(session_id), kid or "", _pk(user_id)])
+    if row is None:
+        return None, False, None
+    return standing_from_row(row), bool(row[7]), row[8]
+
+
+def api_key_standing(creator_id: uuid.UUID, *, key_id: uuid.UUID) -> tuple[UserStanding | None, bool]:
+    """The creator's standing and whether the key is not revoked, in one round trip."""
+    row = _fetch(_api_key_standing_sql(), [_pk(key_id), _pk(creator_id)])
+    if row is None:
+        return None, False
+    return standing_from_row(row), bool(row[7])
+
+
+def principal_from_access_token(token: str) -> Principal:
+    keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
     try:
         claims = verify_access_token(
             token, issuer=None, audience=admin_api_audience(), ring=keyring(keys_stamp, versioned=True)
         )
-    except TokenInvalid as exc:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except (TokenInvalid, jwt.PyJWTError) as exc:
         logger.info("Rejected access token: %s", exc)
         raise AuthenticationFailed("Invalid or expired token") from exc
+    session_id = None
     if "sid" in claims:  # a login session's token: refused once the session is revoked
         session_id = parse_uuid(claims["sid"])
-        if session_id is None or revocation.is_session_revoked(str(session_id), revocations_stamp):
-            logger.info("Rejected access token: session %s is revoked", claims["sid"])
+        if session_id is None:
             raise AuthenticationFailed("Invalid or expired token")
     user_id = parse_uuid(claims.get("sub"))
-    user = user_standing(user_id) if user_id else None
+    if user_id is None:
+        raise AuthenticationFailed("Invalid or expired token")
+    user, session_live, key_status = token_standing(user_id, session_id=session_id, kid=kid)
     if user is None or claims.get("iss") != issuer_for(user.organization_slug):
+        raise AuthenticationFailed("Invalid or expired token")
+    if session_id is not None and not session_live:
+        logger.info("Rejected access token: session %s is revoked", session_id)
+        raise AuthenticationFailed("Invalid or expired token")
+    if key_status in (None, SigningKeyStatus.REVOKED):
+        logger.info("Rejected access token: signing key %s is revoked", kid)
         raise AuthenticationFailed("Invalid or expired token")
     if not user.organization_is_super_admin:
         # Only the super-admin organization's issuer speaks for the admin API.
@@ -114,8 +174,8 @@ def principal_from_access_token(token: str) -> Principal:
 
 def principal_from_api_key(secret: str) -> Principal:
     """An admin API key (``porta_pat_…``/``porta_wak_…``): one MGET of stamps, the key from the
-    per-process cache (or one query on the unique hash index), and the creator's standing by
-    primary key, read fresh like a JWT's user.
+    per-process cache (or one query on the unique hash index), and the creator's standing and
+    the key's revocation by primary key, read fresh like a JWT's user.
 
     The key acts with its roles' permissions capped by what its creator holds now: demoting,
     suspending or removing the creator shrinks or stops their keys at once (a key is delegated
@@ -127,8 +187,10 @@ def principal_from_api_key(secret: str) -> Principal:
     key = api_key_selectors.active_key(secret, stamps)
     if key is None or key.expired(timezone.now()):
         raise AuthenticationFailed("Invalid or expired API key")
-    creator = user_standing(key.created_by_id) if key.created_by_id else None
-    if creator is None or not creator.organization_is_super_admin or not creator.is_active:
+    creator, key_live = (
+        api_key_standing(key.created_by_id, key_id=key.id) if key.created_by_id else (None, False)
+    )
+    if creator is None or not key_live or not creator.organization_is_super_admin or not creator.is_active:
         raise AuthenticationFailed("Invalid or expired API key")
     held = _authorization(creator.id, stamps[1])
     roles = frozenset(

@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 
 from audit.context import current_request_context
+from porta import database
 
 logger = logging.getLogger("porta.errors")
 
@@ -184,7 +185,7 @@ def _validation_message(details: dict[str, list[str]]) -> str:
     return "Validation failed: " + ", ".join(sorted(details)) if details else "Validation failed"
 
 
-def response_for_exception(exc: BaseException) -> HttpResponse:
+def response_for_exception(exc: BaseException, request: HttpRequest | None = None) -> HttpResponse:
     if isinstance(exc, ApiError):
         return error_response(
             exc.status_code,
@@ -217,10 +218,15 @@ def response_for_exception(exc: BaseException) -> HttpResponse:
         return error_response(429, headers={"Retry-After": str(int(exc.wait or 1))})
     if isinstance(exc, drf.APIException):
         return error_response(exc.status_code, str(exc.detail))
+    if database.is_unavailable(exc):
+        database.log_unavailable(request, exc)
+        response = error_response(503, database.MESSAGE, headers=database.retry_after_headers())
+        response._has_been_logged = True  # one line is enough: Django must not add its own
+        return response
     logger.exception("Unhandled error", exc_info=exc)
     return error_response(500)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """DRF's EXCEPTION_HANDLER: every exception in a DRF view, expected or not."""
-    return response_for_exception(exc)
+    return response_for_exception(exc, context.get("request"))

@@ -67,7 +67,7 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if is_api_path(request.path):
-            return response_for_exception(exception)
+            return response_for_exception(exception, request)
         return None
 
 

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -54,8 +55,42 @@ class Server:
     port: int
 
 
+@dataclass
+class PostgresServer(Server):
+    """A running PostgreSQL that fault tests can stop and start again (same port, same data)."""
+
+    bindir: str
+    data: str
+    log: str
+    owner: str | None
+
+    def stop(self) -> None:
+        """A fast shutdown, as an operator's restart: clients are disconnected at once."""
+        subprocess.run(
+            _as_owner([f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"], self.owner),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def is_running(self) -> bool:
+        status = _as_owner([f"{self.bindir}/pg_ctl", "-D", self.data, "status"], self.owner)
+        return subprocess.run(status, stdout=subprocess.DEVNULL, check=False).returncode == 0
+
+    def start(self) -> None:
+        subprocess.run(
+            _as_owner(
+                [f"{self.bindir}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"],
+                self.owner,
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
 @contextlib.contextmanager
-def postgres(*, database: str = "porta", extra_conf: dict[str, str] | None = None) -> Iterator[Server]:
+def postgres(
+    *, database: str = "porta", extra_conf: dict[str, str] | None = None
+) -> Iterator[PostgresServer]:
     bindir = _pg_bindir()
     owner = "postgres" if os.geteuid() == 0 else None
     root = tempfile.mkdtemp(prefix="porta-pg-")
@@ -84,12 +119,15 @@ def postgres(*, database: str = "porta", extra_conf: dict[str, str] | None = Non
     }
     with open(os.path.join(data, "postgresql.auto.conf"), "a") as fh:
         fh.writelines(f"{key} = {value}\n" for key, value in conf.items())
-    log = os.path.join(root, "server.log")
-    subprocess.run(
-        _as_owner([f"{bindir}/pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "start"], owner),
-        check=True,
-        stdout=subprocess.DEVNULL,
+    server = PostgresServer(
+        url=f"postgres://porta@127.0.0.1:{port}/{database}",
+        port=port,
+        bindir=bindir,
+        data=data,
+        log=os.path.join(root, "server.log"),
+        owner=owner,
     )
+    server.start()
     try:
         subprocess.run(
             _as_owner(
@@ -97,7 +135,7 @@ def postgres(*, database: str = "porta", extra_conf: dict[str, str] | None = Non
             ),
             check=True,
         )
-        yield Server(url=f"postgres://porta@127.0.0.1:{port}/{database}", port=port)
+        yield server
     finally:
         subprocess.run(
             _as_owner([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"], owner),
@@ -122,39 +160,68 @@ def redis_binary() -> str:
     return found
 
 
-@contextlib.contextmanager
-def redis(*, port: int | None = None) -> Iterator[Server]:
-    port = port or free_port()
-    workdir = tempfile.mkdtemp(prefix="porta-redis-")
-    process = subprocess.Popen(
-        [
-            redis_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-            "--databases",
-            "32",
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield Server(url=f"redis://127.0.0.1:{port}/0", port=port)
-    finally:
-        process.terminate()
+class RedisServer(Server):
+    """A running Redis without persistence: stopping and starting it again (same port) is a
+    restart that comes back with an empty dataset, as Redis does after a crash without AOF/RDB."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(url=f"redis://127.0.0.1:{port}/0", port=port)
+        self.workdir = tempfile.mkdtemp(prefix="porta-redis-")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                redis_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+                "--databases",
+                "32",
+            ],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def pause(self) -> None:
+        """Unreachable with its data kept (SIGSTOP): connections are accepted, nothing answers."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a paused server cannot handle SIGTERM
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextlib.contextmanager
+def redis(*, port: int | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(port or free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 def pg_tool(name: str) -> str:
