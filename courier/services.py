@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -69,6 +70,28 @@ def _dispatch(message_id: str) -> None:
         send_message.delay(message_id)
     except BrokerUnavailable as exc:
         logger.error("Cannot queue courier message %s, the broker is unavailable: %s", message_id, exc)
+
+
+def messages_requeue_stranded(*, limit: int = 1000) -> int:
+    """Hand again to a worker the messages whose task the broker lost (Redis flushed or down when
+    the message was queued): still ``queued`` or ``processing``, untouched for longer than the
+    broker's visibility timeout, by which time any task it still held would have run. A second
+    task for a message that is in fact being delivered is harmless: the delivery lock and the
+    status check let only one send. Returns how many were handed on."""
+    stale = timezone.now() - datetime.timedelta(seconds=settings.PORTA_BROKER_VISIBILITY_TIMEOUT)
+    ids = list(
+        Message.objects.filter(
+            status__in=(MessageStatus.QUEUED, MessageStatus.PROCESSING), updated_at__lt=stale
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=stale))
+        .order_by("updated_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        _dispatch(str(message_id))
+    if ids:
+        logger.warning("Re-queued %d courier message(s) whose task the broker no longer held", len(ids))
+    return len(ids)
 
 
 def backoff(attempt: int) -> int:

@@ -19,3 +19,9 @@ def send_message(message_id: str) -> None:
     delay = services.message_attempt(message_id)
     if delay is not None:
         send_message.apply_async((message_id,), countdown=delay)
+
+
+@shared_task(ignore_result=True)
+def requeue_stranded_messages() -> None:
+    """Beat: deliver messages whose task the broker lost (see services.messages_requeue_stranded)."""
+    services.messages_requeue_stranded()

@@ -333,6 +333,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
     # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
+    # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
+    "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
 

@@ -3,16 +3,20 @@ and the read API (filters, cursor mode, redaction)."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import timezone
 
 from audit.context import Actor
 from audit.models import AuditEntry
 from courier.api.serializers import UNREADABLE
 from courier.api.views import CourierMessageViewSet
 from courier.models import Attempt, Message, MessageStatus
-from courier.services import backoff, message_enqueue
+from courier.services import backoff, message_enqueue, messages_requeue_stranded
+from courier.tasks import requeue_stranded_messages
 from courier.templates import render_message
 from tests.factories import OrganizationFactory
 from tests.test_tenancy import call, scoped_to
@@ -349,3 +353,43 @@ def test_upgrading_encrypts_the_bodies_stored_in_plaintext_before():
     message = Message.objects.get(pk=message_id)
     assert (message.body_text, message.body_html) == ("link /invite/abc", "<p>x</p>")
     assert b"/invite/abc" not in bytes(message.body_ciphertext)
+
+
+def _strand(message: Message, *, seconds_ago: int) -> None:
+    """The message was queued ``seconds_ago`` and its task never reached a worker (the broker lost
+    it): the on-commit dispatch was not run."""
+    Message.objects.filter(pk=message.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(seconds=seconds_ago)
+    )
+
+
+@override_settings(PORTA_BROKER_VISIBILITY_TIMEOUT=600)
+def test_a_message_whose_task_the_broker_lost_is_delivered_by_the_sweep(db):
+    message = _enqueue()
+    _strand(message, seconds_ago=601)
+
+    assert requeue_stranded_messages.delay() is not None
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert [m.to for m in mail.outbox] == [["someone@example.com"]]
+
+
+@override_settings(PORTA_BROKER_VISIBILITY_TIMEOUT=600)
+def test_the_sweep_leaves_a_message_whose_task_may_still_be_in_the_broker(db):
+    message = _enqueue()
+    _strand(message, seconds_ago=599)
+
+    assert messages_requeue_stranded() == 0
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+    assert mail.outbox == []
+
+
+@override_settings(PORTA_BROKER_VISIBILITY_TIMEOUT=600)
+def test_the_sweep_never_sends_a_sent_message_again(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _enqueue()
+    _strand(message, seconds_ago=3600)
+
+    assert messages_requeue_stranded() == 0
+    assert len(mail.outbox) == 1
