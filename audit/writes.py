@@ -147,7 +147,8 @@ def lock(row: M, precondition: Precondition | None = None, *, queryset: QuerySet
     cannot both succeed."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock() must run inside the transaction of the write")
-    rows = queryset if queryset is not None else type(row)._default_manager.select_for_update()
+    # ``__class__``, not ``type()``: a request's user is a lazy proxy of the row.
+    rows = queryset if queryset is not None else row.__class__._default_manager.select_for_update()
     locked = rows.get(pk=row.pk)
     if precondition is not None:
         precondition(locked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.utils.functional import SimpleLazyObject
 from rest_framework.test import APIRequestFactory
 
 from audit.context import Actor
@@ -243,6 +244,13 @@ def test_a_batch_is_recorded_with_one_entry_per_row():
     assert sorted(e.target_id for e in entries) == sorted(str(t.id) for t in things)
     assert {e.event_type for e in entries} == {"thing.batch.created"}
     assert all(e.metadata["changes"]["status"] == {"before": None, "after": "active"} for e in entries)
+
+
+@pytest.mark.django_db
+def test_a_lazy_proxy_of_a_row_is_locked_as_the_row():
+    thing = OrganizationFactory()
+    with transaction.atomic():
+        assert lock(SimpleLazyObject(lambda: thing)) == thing
 
 
 def test_recording_outside_a_transaction_is_refused(transactional_db):
