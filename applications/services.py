@@ -4,16 +4,16 @@ carry no organization id."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from applications.models import Application, ApplicationStatus, Module, ModuleStatus
-from audit import services as audit
 from audit.context import Actor
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from porta.slugs import available_slug, slug_problem
+from audit.transitions import StateMachine, Transition, transition
+from audit.writes import Audited, Precondition, lock, wire_fields
+from porta.api.errors import Forbidden, ValidationFailed
+from porta.slugs import slug_for, unique_slug
 from rbac.admin_roles import ADMIN_APP_SLUG
 
 RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default", "health", "status"})
@@ -21,70 +21,39 @@ RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default",
 RESERVED_MODULE_SLUGS: frozenset[str] = frozenset()
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
-APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "archive": (
+APPLICATION_TRANSITIONS: dict[str, Transition] = {
+    "archive": Transition(
         frozenset({ApplicationStatus.ACTIVE, ApplicationStatus.INACTIVE}),
         ApplicationStatus.ARCHIVED,
         "app.archived",
     ),
-    "activate": (frozenset({ApplicationStatus.INACTIVE}), ApplicationStatus.ACTIVE, "app.activated"),
-    "deactivate": (frozenset({ApplicationStatus.ACTIVE}), ApplicationStatus.INACTIVE, "app.deactivated"),
+    "activate": Transition(
+        frozenset({ApplicationStatus.INACTIVE}), ApplicationStatus.ACTIVE, "app.activated"
+    ),
+    "deactivate": Transition(
+        frozenset({ApplicationStatus.ACTIVE}), ApplicationStatus.INACTIVE, "app.deactivated"
+    ),
 }
-MODULE_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "deactivate": (frozenset({ModuleStatus.ACTIVE}), ModuleStatus.INACTIVE, "app.module.deactivated"),
+MODULE_TRANSITIONS: dict[str, Transition] = {
+    "deactivate": Transition(
+        frozenset({ModuleStatus.ACTIVE}), ModuleStatus.INACTIVE, "app.module.deactivated"
+    ),
 }
 #: Porta's own admin roles live on the porta-admin application: taking it out of service would
 #: lock every administrator out.
 PROTECTED_ACTIONS = frozenset({"archive", "deactivate"})
 
 UPDATABLE_FIELDS = ("name", "description")
-#: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
-Precondition = Callable[[Any], None]
 
-# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
-_AUDITED = {"name": "name", "slug": "slug", "description": "description", "status": "status"}
-
-
-def snapshot(row: Application | Module) -> dict[str, Any]:
-    """The audited view of an application or module: every field a client can change, by wire name."""
-    return {wire: getattr(row, field) for wire, field in _AUDITED.items()}
-
-
-def _audit_application(event_type: str, actor: Actor, application: Application, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=None,
-        target_type="application",
-        target_id=application.id,
-        **details,
-    )
-
-
-def _audit_module(event_type: str, actor: Actor, module: Module, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=None,
-        target_type="module",
-        target_id=module.id,
-        metadata={"applicationId": str(module.application_id)},
-        **details,
-    )
-
-
-def _checked_slug(slug: str, reserved: frozenset[str]) -> str:
-    if (problem := slug_problem(slug, reserved)) is not None:
-        raise ValidationFailed(problem, details={"slug": [problem]})
-    return slug
-
-
-def _insert(row: Application | Module, slug: str) -> None:
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError as exc:
-        raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
+#: Every field a client can change, under its API name.
+_FIELDS = wire_fields("name", "slug", "description", "status")
+#: Applications are global: their entries carry no organization.
+APPLICATION_AUDITED = Audited(target_type="application", fields=_FIELDS)
+MODULE_AUDITED = Audited(
+    target_type="module",
+    fields=_FIELDS,
+    metadata=lambda module: {"applicationId": str(module.application_id)},
+)
 
 
 def _apply_updates(row: Application | Module, slug: str | None, changes: dict[str, Any], kind: str) -> None:
@@ -106,23 +75,12 @@ def application_create(
 ) -> Application:
     """Create an application. An explicit slug that is taken is a conflict; a generated one is
     made unique."""
-    if slug is None:
-        slug = available_slug(
-            name, taken=Application.objects.all(), reserved=RESERVED_APP_SLUGS, suffix="app"
-        )
-    else:
-        _checked_slug(slug, RESERVED_APP_SLUGS)
+    slug = slug_for(name, slug, taken=Application.objects.all(), reserved=RESERVED_APP_SLUGS, suffix="app")
     application = Application(name=name, slug=slug, description=description)
-    _insert(application, slug)
-    _audit_application("app.created", actor, application, changes=audit.diff({}, snapshot(application)))
+    with unique_slug(slug):
+        application.save(force_insert=True)
+    APPLICATION_AUDITED.record_created("app.created", actor=actor, row=application)
     return application
-
-
-def _locked_application(application: Application, precondition: Precondition | None) -> Application:
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
 
 
 @transaction.atomic
@@ -135,15 +93,27 @@ def application_update(
     **changes: Any,
 ) -> Application:
     """Change name and description. The slug is immutable."""
-    application = _locked_application(application, precondition)
-    before = snapshot(application)
-    _apply_updates(application, slug, changes, "an application")
-    application.save()
-    _audit_application("app.updated", actor, application, changes=audit.diff(before, snapshot(application)))
+    application = lock(application, precondition)
+    with APPLICATION_AUDITED.change("app.updated", actor=actor, row=application):
+        _apply_updates(application, slug, changes, "an application")
+        application.save()
     return application
 
 
-@transaction.atomic
+def _guard_admin_application(application: Application, action: str) -> None:
+    if application.slug == ADMIN_APP_SLUG and action in PROTECTED_ACTIONS:
+        raise Forbidden(f"The {ADMIN_APP_SLUG} application cannot be {action}d")
+
+
+APPLICATION_STATUS = StateMachine(
+    noun="application",
+    table=APPLICATION_TRANSITIONS,
+    audited=APPLICATION_AUDITED,
+    guard=_guard_admin_application,
+)
+MODULE_STATUS = StateMachine(noun="module", table=MODULE_TRANSITIONS, audited=MODULE_AUDITED)
+
+
 def application_transition(
     *,
     actor: Actor,
@@ -152,19 +122,7 @@ def application_transition(
     precondition: Precondition | None = None,
 ) -> Application:
     """Apply one row of APPLICATION_TRANSITIONS; anything else is a 409 and changes nothing."""
-    allowed_from, target, event_type = APPLICATION_TRANSITIONS[action]
-    application = _locked_application(application, precondition)
-    if application.slug == ADMIN_APP_SLUG and action in PROTECTED_ACTIONS:
-        raise Forbidden(f"The {ADMIN_APP_SLUG} application cannot be {action}d")
-    if application.status not in allowed_from:
-        raise InvalidTransition(f"Cannot {action} application from status '{application.status}'")
-    before = application.status
-    application.status = target
-    application.save(update_fields=["status", "updated_at"])
-    _audit_application(
-        event_type, actor, application, changes={"status": {"before": before, "after": target}}
-    )
-    return application
+    return transition(APPLICATION_STATUS, application, action, actor=actor, precondition=precondition)
 
 
 # -- modules ---------------------------------------------------------------------------------------
@@ -181,21 +139,12 @@ def module_create(
 ) -> Module:
     """Add a module to an application; slugs are unique within the application."""
     siblings = Module.objects.filter(application=application)
-    if slug is None:
-        slug = available_slug(name, taken=siblings, reserved=RESERVED_MODULE_SLUGS, suffix="module")
-    else:
-        _checked_slug(slug, RESERVED_MODULE_SLUGS)
+    slug = slug_for(name, slug, taken=siblings, reserved=RESERVED_MODULE_SLUGS, suffix="module")
     module = Module(application=application, name=name, slug=slug, description=description)
-    _insert(module, slug)
-    _audit_module("app.module.created", actor, module, changes=audit.diff({}, snapshot(module)))
+    with unique_slug(slug):
+        module.save(force_insert=True)
+    MODULE_AUDITED.record_created("app.module.created", actor=actor, row=module)
     return module
-
-
-def _locked_module(module: Module, precondition: Precondition | None) -> Module:
-    locked = Module.objects.select_for_update().get(pk=module.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
 
 
 @transaction.atomic
@@ -208,23 +157,13 @@ def module_update(
     **changes: Any,
 ) -> Module:
     """Change name and description. The slug is immutable."""
-    module = _locked_module(module, precondition)
-    before = snapshot(module)
-    _apply_updates(module, slug, changes, "a module")
-    module.save()
-    _audit_module("app.module.updated", actor, module, changes=audit.diff(before, snapshot(module)))
+    module = lock(module, precondition)
+    with MODULE_AUDITED.change("app.module.updated", actor=actor, row=module):
+        _apply_updates(module, slug, changes, "a module")
+        module.save()
     return module
 
 
-@transaction.atomic
 def module_deactivate(*, actor: Actor, module: Module, precondition: Precondition | None = None) -> Module:
     """Apply the ``deactivate`` row of MODULE_TRANSITIONS; from any other status it is a 409."""
-    allowed_from, target, event_type = MODULE_TRANSITIONS["deactivate"]
-    module = _locked_module(module, precondition)
-    if module.status not in allowed_from:
-        raise InvalidTransition(f"Cannot deactivate module from status '{module.status}'")
-    before = module.status
-    module.status = target
-    module.save(update_fields=["status", "updated_at"])
-    _audit_module(event_type, actor, module, changes={"status": {"before": before, "after": target}})
-    return module
+    return transition(MODULE_STATUS, module, "deactivate", actor=actor, precondition=precondition)
