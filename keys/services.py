@@ -9,7 +9,6 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import serialization
@@ -20,8 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from jwt.algorithms import ECAlgorithm
 
-from audit import services as audit
 from audit.context import Actor
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, wire_fields
 from keys import crypto
 from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
 from porta import versions
@@ -66,14 +66,18 @@ def _new_key_row(status: str) -> SigningKey:
     )
 
 
-def _audit(event_type: str, actor: Actor, key: SigningKey, **metadata: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        target_type="signing_key",
-        target_id=key.id,
-        metadata={"kid": key.kid, **metadata},
-    )
+#: Signing keys are global; every entry names the key by its kid.
+AUDITED = Audited(
+    target_type="signing_key", fields=wire_fields("status"), metadata=lambda key: {"kid": key.kid}
+)
+#: Only revocation is a change of one key; a rotation moves the whole keyring at once.
+SIGNING_KEY_TRANSITIONS: dict[str, Transition] = {
+    "revoke": Transition(
+        frozenset({SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED}),
+        SigningKeyStatus.REVOKED,
+        "key.revoked",
+    ),
+}
 
 
 def _lock_signing_keys() -> list[SigningKey]:
@@ -97,7 +101,7 @@ def signing_key_generate(*, actor: Actor, status: str = SigningKeyStatus.ACTIVE)
     ):
         raise Conflict("An active signing key exists: rotate (POST /api/admin/keys/rotate) to replace it")
     key = _new_key_row(status)
-    _audit("key.generated", actor, key, status=status)
+    AUDITED.record("key.generated", actor=actor, row=key, metadata={"status": status})
     transaction.on_commit(invalidate_keyring)
     return key
 
@@ -151,26 +155,28 @@ def signing_key_rotate(*, actor: Actor) -> RotationResult:
     for key in plan.retire:
         key.status, key.retired_at = SigningKeyStatus.RETIRED, now
         key.save(update_fields=["status", "retired_at"])
-        _audit("key.retired", actor, key, publishedUntil=key.published_until)
+        AUDITED.record("key.retired", actor=actor, row=key, metadata={"publishedUntil": key.published_until})
     if plan.promote is not None:
         active = plan.promote
         active.status, active.activated_at = SigningKeyStatus.ACTIVE, now
         active.save(update_fields=["status", "activated_at"])
     else:
         active = _new_key_row(SigningKeyStatus.ACTIVE)
-        _audit("key.generated", actor, active, status=SigningKeyStatus.ACTIVE)
-    _audit(
+        AUDITED.record("key.generated", actor=actor, row=active, metadata={"status": SigningKeyStatus.ACTIVE})
+    AUDITED.record(
         "key.rotated",
-        actor,
-        active,
-        promotedFromNext=plan.promote is not None,
-        retiredKids=[key.kid for key in plan.retire],
-        retiredCount=len(plan.retire),
+        actor=actor,
+        row=active,
+        metadata={
+            "promotedFromNext": plan.promote is not None,
+            "retiredKids": [key.kid for key in plan.retire],
+            "retiredCount": len(plan.retire),
+        },
     )
     next_key = None
     if plan.generate_next:
         next_key = _new_key_row(SigningKeyStatus.NEXT)
-        _audit("key.generated", actor, next_key, status=SigningKeyStatus.NEXT)
+        AUDITED.record("key.generated", actor=actor, row=next_key, metadata={"status": SigningKeyStatus.NEXT})
     transaction.on_commit(invalidate_keyring)
     return RotationResult(
         active=active, promoted=plan.promote is not None, retired=plan.retire, next_key=next_key
@@ -209,33 +215,40 @@ def signing_key_rotate_if_due(*, actor: Actor, older_than: datetime.timedelta) -
     return signing_key_rotate(actor=actor)
 
 
-@transaction.atomic
-def signing_key_revoke(*, actor: Actor, key: SigningKey) -> SigningKey:
-    """Withdraw a key at once: it leaves the JWKS and every token it signed fails on the next
-    request. The active key cannot be revoked while it is the only one signing (tokens could not
-    be issued): rotate first, then revoke the key the rotation retired."""
-    signing = _lock_signing_keys()  # first, in the same order as a rotation: no deadlock
-    key = SigningKey.objects.select_for_update().get(pk=key.pk)
-    if key.status == SigningKeyStatus.REVOKED:
-        raise InvalidTransition("Signing key is already revoked")
-    if key.status == SigningKeyStatus.ACTIVE and not any(
-        other.status == SigningKeyStatus.ACTIVE and other.pk != key.pk for other in signing
+def _guard_last_signer(key: SigningKey, action: str) -> None:
+    """Tokens could not be issued without an active key. The keys that sign are locked already."""
+    if (
+        key.status == SigningKeyStatus.ACTIVE
+        and not SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).exclude(pk=key.pk).exists()
     ):
         raise InvalidTransition(
             "Cannot revoke the only active signing key: rotate first (POST /api/admin/keys/rotate), "
             "then revoke the retired key"
         )
-    before = key.status
-    key.status, key.revoked_at = SigningKeyStatus.REVOKED, timezone.now()
-    key.save(update_fields=["status", "revoked_at"])
-    audit.record(
-        event_type="key.revoked",
-        actor=actor,
-        target_type="signing_key",
-        target_id=key.id,
-        changes={"status": {"before": before, "after": SigningKeyStatus.REVOKED}},
-        metadata={"kid": key.kid},
-    )
+
+
+def _stamp_revocation(key: SigningKey, change: Change) -> None:
+    key.revoked_at = change.now
+    change.save_fields.append("revoked_at")
+
+
+SIGNING_KEY_STATUS = StateMachine(
+    noun="signing key",
+    table=SIGNING_KEY_TRANSITIONS,
+    audited=AUDITED,
+    lock_first=_lock_signing_keys,  # in the same order as a rotation: no deadlock
+    guard=_guard_last_signer,
+    effect=_stamp_revocation,
+    refusal="Signing key is already {state}",
+)
+
+
+@transaction.atomic
+def signing_key_revoke(*, actor: Actor, key: SigningKey) -> SigningKey:
+    """Withdraw a key at once: it leaves the JWKS and every token it signed fails on the next
+    request. The active key cannot be revoked while it is the only one signing (tokens could not
+    be issued): rotate first, then revoke the key the rotation retired."""
+    key = transition(SIGNING_KEY_STATUS, key, "revoke", actor=actor)
     transaction.on_commit(invalidate_keyring)
     return key
 
@@ -262,7 +275,9 @@ def signing_keys_reencrypt(*, actor: Actor, dry_run: bool = False) -> Reencrypti
         previous = key.kek_id
         key.kek_id, key.private_key_ciphertext = crypto.encrypt(der, associated_data=key.kid.encode())
         key.save(update_fields=["kek_id", "private_key_ciphertext"])
-        _audit("key.reencrypted", actor, key, fromKekId=previous, toKekId=key.kek_id)
+        AUDITED.record(
+            "key.reencrypted", actor=actor, row=key, metadata={"fromKekId": previous, "toKekId": key.kek_id}
+        )
     return ReencryptionResult(kek_id=kek_id, rewrapped=tuple(key.kid for key in stale), current=current)
 
 
