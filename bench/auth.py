@@ -87,7 +87,7 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
     import keys.tokens
     from apikeys import selectors as key_selectors
     from applications.models import Application
-    from keys.services import keyring
+    from keys.keyring import keyring
     from organizations.selectors import user_standing
     from porta import versions
     from porta.api import authentication

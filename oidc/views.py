@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from keys.services import keyring
+from keys.keyring import keyring
 from oidc import services
 from oidc.services import OAuthError
 
