@@ -5,52 +5,37 @@ entries, one transaction each. Every write bumps the PRINCIPALS stamp through th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from applications.models import Application
-from audit import services as audit
 from audit.context import Actor
+from audit.writes import Audited, Precondition, lock, wire_fields
 from porta.api.errors import Conflict, ValidationFailed
+from porta.slugs import checked_slug, unique_slug
 from rbac.models import Permission
 
 #: ``module:resource:action`` and more: at least three colon-separated lowercase segments.
 PERMISSION_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(:[a-z0-9]([a-z0-9-]*[a-z0-9])?){2,}$")
 PERMISSION_SLUG_MAX = 150
 UPDATABLE_PERMISSION_FIELDS = ("name", "description")
-Precondition = Callable[[Any], None]
 
-_AUDITED_PERMISSION = {"name": "name", "slug": "slug", "description": "description"}
-
-
-def permission_snapshot(permission: Permission) -> dict[str, Any]:
-    return {wire: getattr(permission, field) for wire, field in _AUDITED_PERMISSION.items()}
-
-
-def _audit_permission(
-    event_type: str, actor: Actor, permission: Permission, extra: dict[str, Any] | None = None, **details: Any
-) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=None,
-        target_type="permission",
-        target_id=permission.id,
-        metadata={"applicationId": str(permission.application_id), **(extra or {})},
-        **details,
-    )
+#: Permissions are global (their application's); every entry names the application.
+AUDITED = Audited(
+    target_type="permission",
+    fields=wire_fields("name", "slug", "description"),
+    metadata=lambda permission: {"applicationId": str(permission.application_id)},
+)
 
 
-def _checked_permission_slug(slug: str) -> str:
+def permission_slug_problem(slug: str) -> str | None:
     if len(slug) > PERMISSION_SLUG_MAX or not PERMISSION_SLUG.match(slug):
-        problem = (
+        return (
             "Slug must have at least three colon-separated segments (module:resource:action) of "
             "lowercase letters, digits and inner hyphens"
         )
-        raise ValidationFailed(problem, details={"slug": [problem]})
-    return slug
+    return None
 
 
 @transaction.atomic
@@ -58,24 +43,12 @@ def permission_create(
     *, actor: Actor, application: Application, name: str, slug: str, description: str | None = None
 ) -> Permission:
     """Add a permission to an application; a slug taken in the application is a 409."""
-    _checked_permission_slug(slug)
+    checked_slug(slug, permission_slug_problem)
     permission = Permission(application=application, name=name, slug=slug, description=description or "")
-    try:
-        with transaction.atomic():
-            permission.save(force_insert=True)
-    except IntegrityError as exc:
-        raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
-    _audit_permission(
-        "permission.created", actor, permission, changes=audit.diff({}, permission_snapshot(permission))
-    )
+    with unique_slug(slug):
+        permission.save(force_insert=True)
+    AUDITED.record_created("permission.created", actor=actor, row=permission)
     return permission
-
-
-def _locked_permission(permission: Permission, precondition: Precondition | None) -> Permission:
-    locked = Permission.objects.select_for_update().get(pk=permission.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
 
 
 @transaction.atomic
@@ -88,21 +61,15 @@ def permission_update(
     **changes: Any,
 ) -> Permission:
     """Change name and description. The slug is immutable: tokens and checks carry it."""
-    permission = _locked_permission(permission, precondition)
+    permission = lock(permission, precondition)
     if slug is not None and slug != permission.slug:
         raise ValidationFailed("The slug of a permission cannot be changed", details={"slug": ["Immutable."]})
-    before = permission_snapshot(permission)
-    for name, value in changes.items():
-        if name not in UPDATABLE_PERMISSION_FIELDS:
-            raise ValueError(f"Not updatable: {name}")
-        setattr(permission, name, "" if value is None and name == "description" else value)
-    permission.save()
-    _audit_permission(
-        "permission.updated",
-        actor,
-        permission,
-        changes=audit.diff(before, permission_snapshot(permission)),
-    )
+    with AUDITED.change("permission.updated", actor=actor, row=permission):
+        for name, value in changes.items():
+            if name not in UPDATABLE_PERMISSION_FIELDS:
+                raise ValueError(f"Not updatable: {name}")
+            setattr(permission, name, "" if value is None and name == "description" else value)
+        permission.save()
     return permission
 
 
@@ -112,16 +79,11 @@ def permission_delete(
 ) -> None:
     """Hard delete. A permission still granted by a role is a 409 unless ``force``, which
     removes it from those roles as well."""
-    permission = _locked_permission(permission, precondition)
+    permission = lock(permission, precondition)
     assigned = permission.role_permissions.count()
     if assigned and not force:
         raise Conflict(f"Permission is assigned to {assigned} role(s). Use force=true to delete it anyway")
-    before = permission_snapshot(permission)
-    _audit_permission(
-        "permission.deleted",
-        actor,
-        permission,
-        changes=audit.diff(before, {}),
-        extra={"removedFromRoles": assigned},
+    AUDITED.record_deleted(
+        "permission.deleted", actor=actor, row=permission, metadata={"removedFromRoles": assigned}
     )
     permission.delete()
