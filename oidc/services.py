@@ -29,6 +29,7 @@ from oidc.session_services import session_revoke, session_start, session_touch
 from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
+from organizations.user_services import AUDITED as USER_AUDITED
 from porta.metrics import TOKENS_ISSUED
 from porta.tokens import keyed_hash, new_secret
 
@@ -211,12 +212,10 @@ def password_grant(
             user=user, client=client, organization=organization, session=session, scope=granted_scope,
             family_id=uuid.uuid4(), grant="password",
         )  # fmt: skip
-        audit.record(
-            event_type="user.login",
+        USER_AUDITED.record(
+            "user.login",
             actor=Actor(type="user", id=user.id, label=user.email),
-            organization_id=organization.id,
-            target_type="user",
-            target_id=user.id,
+            row=user,
             metadata={"clientId": client.client_id, "grantType": "password", "sessionId": str(session.id)},
         )
     return response

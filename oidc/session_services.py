@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit import services as audit
 from audit.context import Actor
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
+from organizations.user_services import AUDITED as USER_AUDITED
 from porta.api.errors import Conflict
 
 #: The session's lifetime as the API shows it.
@@ -116,12 +116,10 @@ def user_sessions_revoke(*, actor: Actor, user) -> int:
     now = timezone.now()
     sessions = list(Session.objects.select_for_update().filter(active_q(now), user_id=user.id).order_by("pk"))
     revoked_tokens = _revoke(sessions, now) if sessions else 0
-    audit.record(
-        event_type="user.sessions.revoked",
+    USER_AUDITED.record(
+        "user.sessions.revoked",
         actor=actor,
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
+        row=user,
         metadata={
             "revoked": len(sessions),
             "sessionIds": [str(s.id) for s in sessions],
