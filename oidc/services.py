@@ -18,8 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from applications.client_services import client_secret_verify
 from applications.models import ApplicationStatus, Client, ClientStatus
+from applications.services.clients import client_secret_verify
 from audit import services as audit
 from audit.context import Actor, current_request_context
 from keys.tokens import NoSigningKey, sign_access_token

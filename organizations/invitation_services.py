@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from applications import claim_services
 from applications.models import ClaimDefinition
+from applications.services import claims as claim_services
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, User, UserStatus

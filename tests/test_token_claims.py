@@ -1,11 +1,11 @@
-"""applications.claim_selectors.token_claims: what a token carries for a user of an application."""
+"""applications.selectors.claims.token_claims: what a token carries for a user of an application."""
 
 from __future__ import annotations
 
 import pytest
 
-from applications.claim_selectors import token_claims
 from applications.models import Application, ClaimDefinition, ClaimValue
+from applications.selectors.claims import token_claims
 from rbac.models import Permission, Role, RolePermission, UserRole
 from tests.factories import UserFactory
 
