@@ -23,11 +23,11 @@ from audit.context import Actor
 from organizations.models import Invitation, User, UserStatus
 from porta import onetime
 from porta.api.errors import ValidationFailed
-from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
 from rbac.models import Role
 from rbac.selectors import AdminAuthorization
+from rbac.services import assignments as assignment_services
 from recovery.services import password_problems
 
 

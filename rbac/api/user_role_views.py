@@ -13,9 +13,9 @@ from rest_framework.response import Response
 
 from porta.api.query import query_uuid
 from porta.api.schema import collection, list_parameters
-from rbac import assignment_services as services
 from rbac import selectors
 from rbac.api.serializers import ResolvedPermissionsSerializer, RoleIdsSerializer, RoleSerializer
+from rbac.services import assignments as services
 
 USER_ROLE_PERMISSIONS = {
     "roles": "admin:role:read",
