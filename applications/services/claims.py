@@ -59,14 +59,7 @@ UPDATABLE_FIELDS = ("description", "include_in_id_token", "include_in_access_tok
 #: Claims are global (their application's); entries carry no organization.
 AUDITED = Audited(
     target_type="claim",
-    fields=wire_fields(
-        "description",
-        "include_in_id_token",
-        "include_in_access_token",
-        "include_in_userinfo",
-        name="claimName",
-        claim_type="claimType",
-    ),
+    fields=wire_fields(*UPDATABLE_FIELDS, name="claimName", claim_type="claimType"),
     metadata=lambda claim: {"applicationId": str(claim.application_id)},
 )
 #: A user's value of a claim: its entries record the value and name the claim and the user.

@@ -87,22 +87,7 @@ IMMUTABLE_FIELDS = {
 #: Every field a caller can set, under its API name. No secrets.
 AUDITED = Audited(
     target_type="client",
-    fields=wire_fields(
-        "client_id",
-        "client_name",
-        "client_type",
-        "application_type",
-        "redirect_uris",
-        "post_logout_redirect_uris",
-        "grant_types",
-        "response_types",
-        "scope",
-        "token_endpoint_auth_method",
-        "allowed_origins",
-        "require_pkce",
-        "login_methods",
-        "status",
-    ),
+    fields=wire_fields("client_id", "client_type", "application_type", *UPDATABLE_FIELDS, "status"),
     organization=lambda client: client.organization_id,
 )
 #: A secret's entries name its client; the secret itself only by id and label.
