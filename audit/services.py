@@ -73,30 +73,13 @@ def _require_transaction(what: str) -> None:
         raise RuntimeError(f"audit.{what}() must be called inside the transaction of the change")
 
 
-def record(
-    *,
-    event_type: str,
-    actor: Actor,
-    target_type: str,
-    target_id: Any = "",
-    organization_id: uuid.UUID | None = None,
-    changes: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry. Must run inside the transaction of the change it describes, so the
-    change and its entry commit or roll back together."""
+def record(**fields: Any) -> AuditEntry:
+    """Append one entry (``fields`` as for ``entry``). Must run inside the transaction of the
+    change it describes, so the change and its entry commit or roll back together."""
     _require_transaction("record")
-    new = entry(
-        event_type=event_type,
-        actor=actor,
-        target_type=target_type,
-        target_id=target_id,
-        organization_id=organization_id,
-        changes=changes,
-        metadata=metadata,
-    )
+    new = entry(**fields)
     new.save(force_insert=True)
-    transaction.on_commit(lambda: AUDIT_WRITES.labels(event_type=event_type).inc())
+    transaction.on_commit(lambda: AUDIT_WRITES.labels(event_type=new.event_type).inc())
     return new
 
 
