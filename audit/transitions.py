@@ -7,7 +7,8 @@ service that calls this, so they cannot disagree about what is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import datetime
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -39,7 +40,7 @@ class Change:
     action: str
     transition: Transition
     reason: str | None
-    now: Any
+    now: datetime.datetime
     #: Fields to save besides the state field (``updated_at`` follows on timestamped models).
     save_fields: list[str] = field(default_factory=list)
     #: Metadata the audit entry carries besides the caller's.
@@ -80,15 +81,6 @@ class StateMachine:
     #: The 409 message, formatted with ``action``, ``noun`` and ``state``.
     refusal: str = "Cannot {action} {noun} from status '{state}'"
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.table)
-
-    def __getitem__(self, action: str) -> Transition:
-        return self.table[action]
-
-    def allows(self, state: str, action: str) -> bool:
-        return state in self.table[action].source
-
 
 @transaction.atomic
 def transition(
@@ -101,7 +93,7 @@ def transition(
     reason: str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> M:
-    """Apply ``machine[action]`` to ``row``; anything the table does not allow is a 409 and
+    """Apply ``machine.table[action]`` to ``row``; anything the table does not allow is a 409 and
     changes nothing. Returns the row as changed (a fresh, locked instance)."""
     step = machine.table[action]
     if machine.lock_first is not None:
