@@ -169,7 +169,7 @@ def test_the_error_shape_is_a_schema_component(schema):
     assert set(error["required"]) == {"error", "message", "statusCode", "requestId"}
 
 
-@pytest.mark.parametrize("status", ["400", "401", "403", "404"])
+@pytest.mark.parametrize("status", ["400", "401", "403", "404", "406", "503"])
 def test_every_operation_documents_the_common_errors(schema, status):
     for key, operation in operations(schema).items():
         response = operation["responses"].get(status)
@@ -177,11 +177,28 @@ def test_every_operation_documents_the_common_errors(schema, status):
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
-@pytest.mark.parametrize("status", ["409", "412", "413", "415", "429"])
+@pytest.mark.parametrize("status", ["409", "412", "413", "415", "422", "429"])
 def test_every_write_operation_documents_the_write_errors(schema, status):
     for (method, path), operation in operations(schema).items():
         if method != "get":
-            assert status in operation["responses"], (method, path)
+            response = operation["responses"].get(status)
+            assert response is not None, (method, path)
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_creating_a_client_documents_the_unprocessable_entity_answer(schema):
+    response = operations(schema)[("post", "/api/admin/clients")]["responses"]["422"]
+    assert response["description"] == "UnprocessableEntity"
+
+
+def test_reads_do_not_document_write_errors(schema):
+    listing = operations(schema)[("get", "/api/admin/organizations")]["responses"]
+    assert not {"409", "412", "413", "415", "422", "429"} & set(listing)
+
+
+def test_single_reads_document_the_not_modified_answer(schema):
+    for path in ("/api/admin/organizations/{id}", "/api/admin/audit/{id}", "/api/admin/clients/{id}"):
+        assert "304" in schema["paths"][path]["get"]["responses"], path
 
 
 def test_list_operations_document_the_pagination_parameters(schema):

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
+from porta.api.errors import ERROR_NAMES
 from porta.api.permissions import required_permission
 
 ErrorSerializer = inline_serializer(
@@ -24,15 +25,15 @@ ErrorSerializer = inline_serializer(
     },
 )
 
-_ERRORS_READ = {"401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
-_ERRORS_WRITE = {
-    "400": "ValidationError",
-    "409": "Conflict",
-    "412": "PreconditionFailed",
-    "413": "PayloadTooLarge",
-    "415": "UnsupportedMediaType",
-    "429": "TooManyRequests",
-}
+#: The errors any admin operation can answer (contract §1 "Errors"): a bad query or path value,
+#: no or a bad credential, a missing permission or another organization's row, an unknown or
+#: malformed id, an ``Accept`` nothing can satisfy, and a database or dependency that is down.
+_ERRORS_EVERY = (400, 401, 403, 404, 406, 503)
+#: What a write can answer besides: a duplicate or an illegal transition, a failed ``If-Match``,
+#: a body over the limit or of another media type, a reference to an inactive parent, and the
+#: write rate limit.
+_ERRORS_WRITE = (409, 412, 413, 415, 422, 429)
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class PortaAutoSchema(AutoSchema):
@@ -49,18 +50,21 @@ class PortaAutoSchema(AutoSchema):
         return description
 
     def _get_response_bodies(self, direction="response"):
+        """Every status the operation can answer is declared, the errors with the one error shape:
+        they are added here once, for every operation, rather than by each view."""
         responses = super()._get_response_bodies(direction)
         if not hasattr(self.view, "permission_map"):
             return responses
-        errors = dict(_ERRORS_READ)
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            errors.update(_ERRORS_WRITE)
-        else:
-            errors["400"] = "BadRequest"
-        for code, name in errors.items():
-            if code not in responses:
-                responses[code] = self._get_response_for_code(ErrorSerializer, code)
-                responses[code]["description"] = name
+        if self.method == "GET" and getattr(self.view, "action", None) == "retrieve":
+            # Single reads send an ETag and answer If-None-Match with a bodiless 304.
+            responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)"})
+        write = self.method in _WRITE_METHODS
+        for code in sorted(_ERRORS_EVERY + (_ERRORS_WRITE if write else ())):
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(ErrorSerializer, str(code))
+                responses[str(code)]["description"] = (
+                    "ValidationError" if code == 400 and write else ERROR_NAMES[code]
+                )
         return responses
 
 
