@@ -122,3 +122,12 @@ def finish_schema(result, generator, request, public):
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
     return result
+
+
+@functools.cache
+def unpaginated(item_serializer) -> object:
+    """The envelope ``{"data": [...]}`` of a short list that is never paginated."""
+    return inline_serializer(
+        name=f"{item_serializer.__name__.removesuffix('Serializer')}Set",
+        fields={"data": item_serializer(many=True)},
+    )
