@@ -95,7 +95,7 @@ class ClaimViewSet(PortaViewSet):
         claim_services.claim_delete(actor=self.principal.actor, claim=claim, precondition=self.if_match)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=unpaginated(ClaimValueSerializer))
+    @extend_schema(operation_id="applications_claims_users_list", responses=unpaginated(ClaimValueSerializer))
     @action(detail=False, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
     def user_values(self, request, application_id=None, user_id=None):
         """All values a user holds for the application's claims."""
