@@ -116,12 +116,47 @@ def collection(item_serializer) -> object:
 
 def finish_schema(result, generator, request, public):
     """Routes accept an optional trailing slash: document the canonical form. Request bodies
-    refuse unknown fields: say so with additionalProperties false."""
+    refuse unknown fields: say so with additionalProperties false. The admin metadata, a plain
+    Django view that DRF does not see, is documented too."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
-    for name, component in result.get("components", {}).get("schemas", {}).items():
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
-    return result
+    schemas["AdminMetadata"] = _ADMIN_METADATA
+    result["paths"]["/api/admin/metadata"] = {"get": _ADMIN_METADATA_OPERATION}
+    return dict(result, paths=dict(sorted(result["paths"].items())))
+
+
+_ADMIN_METADATA_FIELDS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "end_session_endpoint",
+    "jwks_uri",
+    "orgSlug",
+    "clientId",
+)
+_ADMIN_METADATA = {
+    "type": "object",
+    "properties": {name: {"type": "string"} for name in _ADMIN_METADATA_FIELDS},
+    "required": list(_ADMIN_METADATA_FIELDS),
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_ADMIN_METADATA_OPERATION = {
+    "operationId": "metadata_retrieve",
+    "summary": "Where a CLI or GUI finds the admin issuer",
+    "description": "The admin issuer, its endpoints and the CLI's client id. No authentication.",
+    "tags": ["metadata"],
+    "security": [],
+    "responses": {
+        "200": {
+            "description": "",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdminMetadata"}}},
+        },
+        "503": {"description": "ServiceUnavailable (porta_init has not run)", "content": _ERROR_CONTENT},
+    },
+}
 
 
 @functools.cache
