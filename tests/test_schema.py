@@ -53,6 +53,11 @@ def operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
+def admin_operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The operations that need an admin credential (all but the public metadata)."""
+    return {key: op for key, op in operations(schema).items() if op.get("security") != []}
+
+
 # -- served ----------------------------------------------------------------------------------------
 
 
@@ -145,7 +150,7 @@ def test_every_documented_path_is_under_the_admin_api(schema):
 def test_the_schema_documents_the_bearer_authentication(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    for (method, path), operation in operations(schema).items():
+    for (method, path), operation in admin_operations(schema).items():
         assert {"bearerAuth": []} in operation.get("security", []), (method, path)
 
 
@@ -159,7 +164,7 @@ def test_each_operation_description_names_its_admin_permission(schema, method, p
 
 
 def test_every_operation_names_some_admin_permission(schema):
-    for key, operation in operations(schema).items():
+    for key, operation in admin_operations(schema).items():
         assert re.search(r"`admin:[a-z_-]+:[a-z_-]+`", operation.get("description", "")), key
 
 
@@ -169,19 +174,36 @@ def test_the_error_shape_is_a_schema_component(schema):
     assert set(error["required"]) == {"error", "message", "statusCode", "requestId"}
 
 
-@pytest.mark.parametrize("status", ["400", "401", "403", "404"])
+@pytest.mark.parametrize("status", ["400", "401", "403", "404", "406", "503"])
 def test_every_operation_documents_the_common_errors(schema, status):
-    for key, operation in operations(schema).items():
+    for key, operation in admin_operations(schema).items():
         response = operation["responses"].get(status)
         assert response is not None, key
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
-@pytest.mark.parametrize("status", ["409", "412", "413", "415", "429"])
+@pytest.mark.parametrize("status", ["409", "412", "413", "415", "422", "429"])
 def test_every_write_operation_documents_the_write_errors(schema, status):
     for (method, path), operation in operations(schema).items():
         if method != "get":
-            assert status in operation["responses"], (method, path)
+            response = operation["responses"].get(status)
+            assert response is not None, (method, path)
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_creating_a_client_documents_the_unprocessable_entity_answer(schema):
+    response = operations(schema)[("post", "/api/admin/clients")]["responses"]["422"]
+    assert response["description"] == "UnprocessableEntity"
+
+
+def test_reads_do_not_document_write_errors(schema):
+    listing = operations(schema)[("get", "/api/admin/organizations")]["responses"]
+    assert not {"409", "412", "413", "415", "422", "429"} & set(listing)
+
+
+def test_single_reads_document_the_not_modified_answer(schema):
+    for path in ("/api/admin/organizations/{id}", "/api/admin/audit/{id}", "/api/admin/clients/{id}"):
+        assert "304" in schema["paths"][path]["get"]["responses"], path
 
 
 def test_list_operations_document_the_pagination_parameters(schema):
@@ -205,3 +227,11 @@ def test_list_operations_document_the_collection_envelope(schema):
 
 def test_request_bodies_are_documented_as_refusing_unknown_fields(schema):
     assert schema["components"]["schemas"]["OrganizationCreateRequest"]["additionalProperties"] is False
+
+
+def test_the_public_metadata_is_documented_with_its_answers(schema):
+    operation = operations(schema)[("get", "/api/admin/metadata")]
+    assert operation["security"] == []
+    assert set(operation["responses"]) == {"200", "503"}
+    metadata = schema["components"]["schemas"]["AdminMetadata"]
+    assert {"issuer", "token_endpoint", "jwks_uri", "orgSlug", "clientId"} <= set(metadata["required"])

@@ -16,7 +16,7 @@ from applications.api.claim_serializers import (
 from applications.models import Application, ClaimDefinition, ClaimValue
 from organizations.models import User
 from porta.api.errors import NotFound
-from porta.api.schema import collection, list_parameters
+from porta.api.schema import collection, list_parameters, unpaginated
 from porta.api.viewsets import PathParent, PortaViewSet
 from porta.ids import parse_uuid
 
@@ -88,7 +88,7 @@ class ClaimViewSet(PortaViewSet):
         claim_services.claim_delete(actor=self.principal.actor, claim=claim, precondition=self.if_match)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=ClaimValueSerializer(many=True))
+    @extend_schema(operation_id="applications_claims_users_list", responses=unpaginated(ClaimValueSerializer))
     @action(detail=False, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
     def user_values(self, request, application_id=None, user_id=None):
         """All values a user holds for the application's claims."""

@@ -92,7 +92,8 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:
         raise BadRequest("Invalid cursor", details={"cursor": ["Malformed or tampered cursor."]}) from exc
-    if not signature or not hmac.compare_digest(signature, _sign(payload)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not signature or not hmac.compare_digest(signature.encode(), _sign(payload).encode()):
         raise BadRequest("Invalid cursor", details={"cursor": ["Malformed or tampered cursor."]})
     try:
         value = orjson.loads(payload)

@@ -108,7 +108,8 @@ class PortaViewSet(GenericViewSet):
 
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         # A method the route does not serve is a 405 before any authentication or permission.
-        if request.method.lower() not in self.action_map and request.method != "HEAD":
+        # (HEAD is in the action map exactly where GET is: DRF maps it there.)
+        if request.method.lower() not in self.action_map:
             raise MethodNotAllowed(request.method)
         # DRF silently ignores a body sent without a Content-Type; the contract says 415.
         if request.method in ("POST", "PUT", "PATCH") and not request.content_type:
@@ -124,6 +125,15 @@ class PortaViewSet(GenericViewSet):
             raise PermissionDenied("Organization-scoped credentials cannot use this resource")
         if self.parent is not None:
             self.path_parent()
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        """The ``Allow`` header: the methods this route serves (DRF would add OPTIONS, which
+        answers 405 here because the OpenAPI schema is the self-description)."""
+        action_map = getattr(self, "action_map", None)
+        if action_map is None:
+            return super().allowed_methods
+        return [method.upper() for method in action_map]
 
     def _global_for(self, principal: Any) -> bool:
         """Whether this action is out of reach of ``principal``'s organization scope."""
