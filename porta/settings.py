@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "courier",
     "recovery",
     "apikeys",
+    "invitations",
 ]
 
 MIDDLEWARE = [
