@@ -53,7 +53,7 @@ class UserRoleViewSet(PortaViewSet):
         application_id = query_uuid(request, "applicationId")
         if application_id is not None:
             roles = roles.filter(application_id=application_id)
-        return self.list_response(
+        return self.unscoped_list_response(
             roles, serializer=RoleSerializer, sort_fields={"createdAt": "created_at", "slug": "slug"}
         )
 
