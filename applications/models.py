@@ -12,6 +12,11 @@ class ApplicationStatus(models.TextChoices):
     ARCHIVED = "archived"
 
 
+#: The application Porta itself is administered through: rbac seeds its admin roles and
+#: ``admin:*`` permissions in it, and it can be neither archived nor deleted.
+ADMIN_APP_SLUG = "porta-admin"
+
+
 class Application(TimestampedModel):
     """A product that organizations' users sign in to; roles, permissions and claims hang off it."""
 

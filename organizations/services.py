@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from applications.models import Client
 from audit import services as audit
 from audit.context import Actor
+from organizations import extensions
 from organizations.models import Organization, OrganizationStatus, User
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
 from porta.slugs import available_slug, slug_problem
@@ -234,14 +234,17 @@ def organization_transition(
 def cascade_counts(organization: Organization) -> dict[str, int]:
     """What deleting the organization removes. Applications, their roles, permissions and claim
     definitions are global (shared by every organization), so an organization delete removes none."""
-    return {
+    counts = {
         "applications": 0,
-        "clients": Client.objects.filter(organization=organization).count(),
+        "clients": 0,
         "users": User.objects.filter(organization=organization).count(),
         "roles": 0,
         "permissions": 0,
         "claimDefinitions": 0,
     }
+    # Rows of the apps built on organizations (clients), counted by their own selectors.
+    counts.update({name: count(organization) for name, count in extensions.cascade_counters.items()})
+    return counts
 
 
 @transaction.atomic

@@ -10,7 +10,6 @@ from django.urls import reverse
 from audit.context import Actor
 from organizations.auth_backends import AdminLoginForm, AdminPasswordChangeForm
 from porta.api.errors import ApiError
-from rbac.selectors import admin_authorization
 
 
 class PortaAdminSite(admin.AdminSite):
@@ -44,10 +43,7 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 def holds_admin_permission(request, permission: str) -> bool:
     """Whether the operator signed in to the Django admin holds ``permission``
     (``admin:user:suspend``), resolved from the database as for an API request."""
-    user = request.user
-    if not user.is_active or not user.is_staff:
-        return False
-    return permission in admin_authorization(user.id).permissions
+    return request.user.has_perm(permission)
 
 
 class ApiPermissionActions:

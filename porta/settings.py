@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "courier",
     "recovery",
     "apikeys",
+    "invitations",
 ]
 
 MIDDLEWARE = [
@@ -201,7 +202,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "porta"}}
 
 AUTH_USER_MODEL = "organizations.User"
-AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
+# Django admin login first; then rbac's answers to has_perm/is_staff from the admin roles.
+AUTHENTICATION_BACKENDS = [
+    "organizations.auth_backends.PortaAdminBackend",
+    "rbac.auth_backends.AdminRoleBackend",
+]
 # The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/hashers.py);
 # the rest verify imported or older hashes, which are rehashed with the first at the next login.
 PASSWORD_HASHERS = [

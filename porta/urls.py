@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from invitations import views as invitation_views
 from oidc import views as oidc_views
-from organizations import views as organization_views
 from porta import metrics, views
 from recovery import views as recovery_views
 
@@ -27,7 +27,7 @@ urlpatterns = [
     ),
     re_path(
         r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/accept-invite/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
-        organization_views.accept_invitation_page,
+        invitation_views.accept_invitation_page,
         name="accept-invitation",
     ),
 ]

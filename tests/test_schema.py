@@ -11,8 +11,10 @@ import yaml
 from django.core.management import call_command
 
 from audit.api.views import AuditViewSet
+from invitations.api.views import OrganizationInvitationViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
+from rbac.api.user_role_views import OrganizationUserRoleViewSet, UserRoleViewSet
 
 SCHEMA = "/api/admin/schema"
 METHODS = {"get", "put", "post", "delete", "patch"}
@@ -111,16 +113,22 @@ _ORG_USERS = "/api/admin/organizations/{organization_id}/users"
 
 
 @pytest.mark.parametrize(
-    ("viewset", "prefix"),
+    ("viewsets", "prefix"),
     [
-        (OrganizationViewSet, "/api/admin/organizations"),
-        (AuditViewSet, "/api/admin/audit"),
-        (OrganizationUserViewSet, _ORG_USERS),
-        (UserViewSet, "/api/admin/users"),
+        ((OrganizationViewSet,), "/api/admin/organizations"),
+        ((AuditViewSet,), "/api/admin/audit"),
+        # A user's roles and the invitations are routes of rbac and invitations under the users.
+        ((OrganizationUserViewSet, OrganizationInvitationViewSet, OrganizationUserRoleViewSet), _ORG_USERS),
+        ((UserViewSet, UserRoleViewSet), "/api/admin/users"),
     ],
     ids=["organizations", "audit", "organization-users", "users"],
 )
-def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewset, prefix):
+def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewsets, prefix):
+    permission_map = {
+        (viewset, action): permission
+        for viewset in viewsets
+        for action, permission in viewset.permission_map.items()
+    }
     nested = () if prefix == _ORG_USERS else (_ORG_USERS,)  # users nested under an organization
     nested += ("/api/admin/users/{user_id}/sessions",)  # served by oidc's UserSessionViewSet
     documented = [
@@ -129,13 +137,13 @@ def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewset,
         if (key[1] == prefix or key[1].startswith(prefix + "/"))
         and not any(key[1] == n or key[1].startswith(n + "/") for n in nested)
     ]
-    assert len(documented) == len(viewset.permission_map)
+    assert len(documented) == len(permission_map)
     described = {
         permission
         for key in documented
         for permission in re.findall(r"`(admin:[^`]+)`", operations(schema)[key]["description"])
     }
-    assert described == set(viewset.permission_map.values())
+    assert described == set(permission_map.values())
 
 
 def test_no_documented_path_has_a_trailing_slash(schema):
