@@ -28,7 +28,7 @@ from audit.context import Actor
 from organizations.models import Organization
 from organizations.services import organization_accepting_members
 from porta.api.errors import Conflict, InvalidTransition, UnprocessableEntity, ValidationFailed
-from porta.tokens import keyed_hash, new_secret
+from porta.core.tokens import keyed_hash, new_secret
 
 CLIENT_TYPES = ("confidential", "public")
 APPLICATION_TYPES = ("web", "native", "spa")

@@ -13,7 +13,7 @@ from applications.models import Application, ApplicationStatus, Module, ModuleSt
 from audit import services as audit
 from audit.context import Actor
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from porta.slugs import available_slug, slug_problem
+from porta.core.slugs import available_slug, slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG
 
 RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default", "health", "status"})

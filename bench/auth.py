@@ -89,9 +89,9 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
     from applications.models import Application
     from keys.services import keyring
     from organizations.selectors import user_standing
-    from porta import versions
     from porta.api import authentication
-    from porta.tokens import keyed_hash
+    from porta.core import versions
+    from porta.core.tokens import keyed_hash
     from rbac.admin_roles import ADMIN_APP_SLUG
     from rbac.selectors import admin_authorization, forget_resolutions, resolve
 

@@ -24,9 +24,9 @@ from audit import services as audit
 from audit.context import Actor
 from keys import crypto
 from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
-from porta import versions
 from porta.api.errors import Conflict, InvalidTransition
-from porta.durations import parse_duration
+from porta.core import versions
+from porta.core.durations import parse_duration
 
 PUBLISHED_STATUSES = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED)
 

@@ -29,8 +29,8 @@ from oidc.session_services import session_revoke, session_start, session_touch
 from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
-from porta.metrics import TOKENS_ISSUED
-from porta.tokens import keyed_hash, new_secret
+from porta.core.metrics import TOKENS_ISSUED
+from porta.core.tokens import keyed_hash, new_secret
 
 logger = logging.getLogger("porta.oidc")
 

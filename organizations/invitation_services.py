@@ -21,8 +21,8 @@ from applications.models import ClaimDefinition
 from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, User, UserStatus
-from porta import onetime
 from porta.api.errors import ValidationFailed
+from porta.core import onetime
 from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles

@@ -4,9 +4,9 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
-from porta.db import TimestampedModel
-from porta.ids import uuid7
-from porta.onetime import OneTimeToken
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
+from porta.core.onetime import OneTimeToken
 
 
 class OrganizationStatus(models.TextChoices):
@@ -157,7 +157,7 @@ class User(AbstractBaseUser, TimestampedModel):
 
 
 class Invitation(OneTimeToken):
-    """An invitation to join an organization: a one-time token (porta.onetime: keyed hash, single
+    """An invitation to join an organization: a one-time token (porta.core.onetime: keyed hash, single
     use) valid for 7 days. Issuing a new one marks the user's earlier unused invitations as used."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

@@ -13,7 +13,7 @@ from audit import services as audit
 from audit.context import Actor
 from organizations.models import Organization, OrganizationStatus, User
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
-from porta.slugs import available_slug, slug_problem
+from porta.core.slugs import available_slug, slug_problem
 
 RESERVED_ORG_SLUGS = frozenset(
     {

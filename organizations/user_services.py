@@ -15,9 +15,9 @@ from audit import services as audit
 from audit.context import Actor
 from organizations.models import Invitation, Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta import onetime
 from porta.api.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from porta.hashers import hash_passwords
+from porta.core import onetime
+from porta.core.hashers import hash_passwords
 from porta.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)

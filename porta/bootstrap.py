@@ -15,8 +15,8 @@ from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
 from organizations.services import RESERVED_ORG_SLUGS
+from porta.core.slugs import slug_problem
 from porta.invalidation import principals_changed
-from porta.slugs import slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
 from rbac.models import Permission, Role, RolePermission, UserRole
 

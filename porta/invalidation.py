@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from porta import versions
+from porta.core import versions
 
 
 def principals_changed(**_: object) -> None:

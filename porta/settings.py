@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 import environ
 
-from porta.config import Env, url_for_bind
+from porta.core.config import Env, url_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Every variable is read through ``env``, whose methods hold the rules (porta/config.py): a bad
+# Every variable is read through ``env``, whose methods hold the rules (porta/core/config.py): a bad
 # value stops the start with one line naming it.
 # The .env file and the data directory belong to the deployment, not to the code: both are found
 # from the working directory (in a checkout that is the repository root, as `make run` runs), never
@@ -118,7 +118,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "porta.api.middleware.RequestContextMiddleware",
-    "porta.metrics.MetricsMiddleware",
+    "porta.core.metrics.MetricsMiddleware",
     "porta.api.middleware.ApiErrorMiddleware",
     "porta.api.middleware.RequestGuardMiddleware",
     "porta.api.throttling.WriteRateLimitMiddleware",
@@ -202,10 +202,10 @@ else:
 
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
-# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/hashers.py);
+# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/core/hashers.py);
 # the rest verify imported or older hashes, which are rehashed with the first at the next login.
 PASSWORD_HASHERS = [
-    "porta.hashers.PortaArgon2PasswordHasher",
+    "porta.core.hashers.PortaArgon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.BCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

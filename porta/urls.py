@@ -3,7 +3,8 @@ from django.urls import include, path, re_path
 
 from oidc import views as oidc_views
 from organizations import views as organization_views
-from porta import metrics, views
+from porta import views
+from porta.core import metrics
 from recovery import views as recovery_views
 
 handler500 = "porta.database.server_error"

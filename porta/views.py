@@ -17,8 +17,8 @@ from porta import shutdown
 from porta.api.errors import error_response
 from porta.api.middleware import json_response
 from porta.bootstrap import CLI_CLIENT_ID
+from porta.core.redis import get_redis
 from porta.database import one_line
-from porta.redis import get_redis
 from rbac.admin_roles import ADMIN_APP_SLUG
 
 logger = logging.getLogger("porta.health")

@@ -20,8 +20,8 @@ from applications.models import Application
 from audit import services as audit
 from audit.context import Actor
 from porta.api.errors import Conflict, Forbidden, ValidationFailed
+from porta.core.slugs import available_slug
 from porta.invalidation import principals_changed
-from porta.slugs import available_slug
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant
 from rbac.models import Permission, Role, RolePermission

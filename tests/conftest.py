@@ -21,9 +21,9 @@ from django.db import connection
 from django.test import Client
 
 from organizations.models import Organization, User
-from porta import ratelimit
 from porta.bootstrap import porta_init
-from porta.redis import get_redis
+from porta.core import ratelimit
+from porta.core.redis import get_redis
 from porta.testing.servers import free_port, wait_for_port
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role, UserRole
@@ -40,9 +40,9 @@ def _fresh_shared_state() -> Iterator[None]:
 
     import keys.services
     import keys.tokens
-    from porta import versions
     from porta.api import pagination
     from porta.api.authentication import forget_authorizations
+    from porta.core import versions
 
     client = get_redis()
     if client is not None:

@@ -89,7 +89,7 @@ def test_resolution_accepts_string_ids(app, user):
 
 
 def test_a_stamp_read_by_the_caller_serves_the_cached_answer_until_a_change_bumps_it(app, user):
-    from porta import versions
+    from porta.core import versions
 
     (stamp,) = versions.read(versions.PRINCIPALS)
     assert resolve(user.id, app.id, stamp=stamp) == Resolution(roles=(), permissions=())

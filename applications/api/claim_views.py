@@ -18,7 +18,7 @@ from organizations.models import User
 from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.ids import parse_uuid
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}
 

@@ -24,7 +24,7 @@ from audit.api.views import history_response
 from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.ids import parse_uuid
 
 _SECRET_ID = OpenApiParameter("secret_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 

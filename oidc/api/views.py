@@ -29,7 +29,7 @@ from organizations.models import User
 from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.ids import parse_uuid
 
 
 class SessionViewSet(PortaViewSet):

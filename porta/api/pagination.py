@@ -24,8 +24,8 @@ from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from porta import versions
 from porta.api.errors import BadRequest, ValidationFailed
+from porta.core import versions
 from porta.invalidation import COUNTED_MODELS, rows_stamp
 
 PAGE_SIZE_DEFAULT = 20

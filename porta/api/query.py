@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from porta.api.errors import ValidationFailed
-from porta.ids import parse_uuid
+from porta.core.ids import parse_uuid
 
 
 def query_bool(value: str | None, name: str) -> bool:

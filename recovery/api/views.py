@@ -10,7 +10,7 @@ from organizations.models import User
 from porta.api.errors import NotFound
 from porta.api.serializers import iso_ms
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.ids import parse_uuid
 from recovery import services
 from recovery.api.serializers import RecoveryCodeSerializer, RecoveryCreateSerializer, RecoveryLinkSerializer
 

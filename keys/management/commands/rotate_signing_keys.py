@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.context import Actor
 from keys import services
-from porta.durations import parse_duration
+from porta.core.durations import parse_duration
 
 ACTOR = Actor.system("manage.py rotate_signing_keys")
 

@@ -24,7 +24,7 @@ import uuid
 
 import redis as redis_lib
 
-from porta.redis import get_redis
+from porta.core.redis import get_redis
 
 logger = logging.getLogger("porta.versions")
 
