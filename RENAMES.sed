@@ -10,3 +10,18 @@ s/^\([[:space:]]*\)from porta import \(ids\|db\|hashers\|tokens\|onetime\|slugs\
 }
 # File paths named in comments and docs.
 s#\bporta/\(ids\|db\|hashers\|tokens\|onetime\|slugs\|durations\|versions\|redis\|ratelimit\|metrics\|config\)\.py\b#porta/core/\1.py#g
+/getLogger(/!{
+# 2. The domain exceptions → porta.core.errors (rendering stays in porta.api.errors); the request
+#    context (Actor, RequestContext) → porta.core.context; the database-outage 503s → the kernel.
+/error_response\|error_body\|response_for_exception\|exception_handler\|flatten_details/!s/\bfrom porta\.api\.errors import\b/from porta.core.errors import/
+s/\baudit\.context\b/porta.core.context/g
+s#\baudit/context\.py\b#porta/core/context.py#g
+# (not the logger name "porta.database", kept in docs and log filters)
+s/\bporta\.database\./porta.api.database./g
+s/\bfrom porta\.database import\b/from porta.api.database import/g
+s#\bporta/database\.py\b#porta/api/database.py#g
+s/^\([[:space:]]*\)from porta import database$/\1from porta.api import database/
+}
+# 3. Cache invalidation: the receivers → porta.core.invalidation; porta.invalidation keeps connect().
+s/^\([[:space:]]*\)from porta\.invalidation import \([^c]\)/\1from porta.core.invalidation import \2/
+s/`porta\.invalidation\.principals_changed`/`porta.core.invalidation.principals_changed`/g

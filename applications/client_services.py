@@ -24,10 +24,10 @@ from applications.models import (
     ClientStatus,
 )
 from audit import services as audit
-from audit.context import Actor
 from organizations.models import Organization
 from organizations.services import organization_accepting_members
-from porta.api.errors import Conflict, InvalidTransition, UnprocessableEntity, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, InvalidTransition, UnprocessableEntity, ValidationFailed
 from porta.core.tokens import keyed_hash, new_secret
 
 CLIENT_TYPES = ("confidential", "public")

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 
 from applications.models import Application, ApplicationStatus, Module, ModuleStatus
 from audit import services as audit
-from audit.context import Actor
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from porta.core.slugs import available_slug, slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG
 

@@ -78,7 +78,7 @@ def main() -> int:
         from applications.models import Application
         from organizations.models import Organization, User
         from porta.core import versions
-        from porta.invalidation import principals_changed
+        from porta.core.invalidation import principals_changed
         from rbac.models import Permission, Role, RolePermission, UserRole
         from rbac.selectors import forget_resolutions, resolve
 

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
-from porta.api.errors import Conflict
+from porta.core.context import Actor
+from porta.core.errors import Conflict
 
 #: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
 Precondition = Callable[[Session], None]

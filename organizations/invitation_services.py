@@ -19,10 +19,10 @@ from django.utils import timezone
 from applications import claim_services
 from applications.models import ClaimDefinition
 from audit import services as audit
-from audit.context import Actor
 from organizations.models import Invitation, User, UserStatus
-from porta.api.errors import ValidationFailed
 from porta.core import onetime
+from porta.core.context import Actor
+from porta.core.errors import ValidationFailed
 from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor, current_request_context
 from organizations.models import Organization, User, UserStatus
 from porta.core import ratelimit
+from porta.core.context import Actor, current_request_context
 from porta.core.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
 from porta.core.tokens import new_secret
 

@@ -10,9 +10,9 @@ from django.db import IntegrityError, connection, transaction
 
 from applications.models import Client
 from audit import services as audit
-from audit.context import Actor
 from organizations.models import Organization, OrganizationStatus, User
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
 from porta.core.slugs import available_slug, slug_problem
 
 RESERVED_ORG_SLUGS = frozenset(

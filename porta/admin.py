@@ -7,9 +7,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
-from audit.context import Actor
 from organizations.auth_backends import AdminLoginForm, AdminPasswordChangeForm
-from porta.api.errors import ApiError
+from porta.core.context import Actor
+from porta.core.errors import ApiError
 from rbac.selectors import admin_authorization
 
 

@@ -10,13 +10,13 @@ from django.db import transaction
 
 from applications.models import Application, Client
 from audit import services as audit
-from audit.context import Actor
 from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
 from organizations.services import RESERVED_ORG_SLUGS
+from porta.core.context import Actor
+from porta.core.invalidation import principals_changed
 from porta.core.slugs import slug_problem
-from porta.invalidation import principals_changed
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
 from rbac.models import Permission, Role, RolePermission, UserRole
 

@@ -7,7 +7,7 @@ from porta import views
 from porta.core import metrics
 from recovery import views as recovery_views
 
-handler500 = "porta.database.server_error"
+handler500 = "porta.api.database.server_error"
 
 urlpatterns = [
     path("api/admin/", include("porta.api.urls")),

@@ -1,7 +1,7 @@
 """Writes to the roles of an application and to the permissions each role grants.
 
 Every write is one transaction with its audit entry, and bumps the PRINCIPALS stamp (model
-signals, or :func:`porta.invalidation.principals_changed` after bulk writes), so resolutions
+signals, or :func:`porta.core.invalidation.principals_changed` after bulk writes), so resolutions
 cached by :func:`rbac.selectors.resolve` and admin authorizations are dropped at once.
 Roles of the ``porta-admin`` application are Porta's own admin roles: adding a permission to one
 is granting admin power, so it passes the no-self-escalation rule (:mod:`rbac.grants`).
@@ -18,10 +18,10 @@ from django.db import IntegrityError, transaction
 
 from applications.models import Application
 from audit import services as audit
-from audit.context import Actor
-from porta.api.errors import Conflict, Forbidden, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, ValidationFailed
+from porta.core.invalidation import principals_changed
 from porta.core.slugs import available_slug
-from porta.invalidation import principals_changed
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant
 from rbac.models import Permission, Role, RolePermission

@@ -14,10 +14,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from organizations import login_services
 from organizations.models import User
 from porta.core import onetime
+from porta.core.context import Actor
 from porta.core.tokens import keyed_hash, matches
 from recovery.models import RecoveryKind, RecoveryToken
 

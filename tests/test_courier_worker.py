@@ -17,10 +17,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 
-from audit.context import Actor
 from courier.models import AttemptOutcome, Message
 from courier.services import message_enqueue
 from porta.celery import app as celery_app
+from porta.core.context import Actor
 from porta.testing.servers import free_port
 from tests.conftest import REPO_ROOT, _database_url
 

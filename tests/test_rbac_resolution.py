@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from applications.models import Application
-from porta.invalidation import principals_changed
+from porta.core.invalidation import principals_changed
 from rbac.models import Permission, Role, RolePermission, UserRole
 from rbac.selectors import Resolution, resolve
 from tests.factories import UserFactory

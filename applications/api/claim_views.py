@@ -15,9 +15,9 @@ from applications.api.claim_serializers import (
 )
 from applications.models import Application, ClaimDefinition, ClaimValue
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
+from porta.core.errors import NotFound
 from porta.core.ids import parse_uuid
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}

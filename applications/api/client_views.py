@@ -21,9 +21,9 @@ from applications.client_filtersets import ClientFilterSet
 from applications.models import Client
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
+from porta.core.errors import NotFound
 from porta.core.ids import parse_uuid
 
 _SECRET_ID = OpenApiParameter("secret_id", OpenApiTypes.UUID, OpenApiParameter.PATH)

@@ -26,9 +26,9 @@ from oidc.api.filtersets import SessionFilterSet
 from oidc.api.serializers import EmptyBodySerializer, RevokedCountSerializer, SessionSerializer
 from oidc.models import Session
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
+from porta.core.errors import NotFound
 from porta.core.ids import parse_uuid
 
 

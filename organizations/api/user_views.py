@@ -31,10 +31,10 @@ from organizations.api.user_serializers import (
 )
 from organizations.models import Organization, User
 from organizations.user_filtersets import UserFilterSet
-from porta.api.errors import BadRequest, ValidationFailed
 from porta.api.schema import collection, list_parameters
 from porta.api.serializers import iso_ms
 from porta.api.viewsets import PathParent, PortaViewSet
+from porta.core.errors import BadRequest, ValidationFailed
 from rbac.api.user_role_views import USER_ROLE_PERMISSIONS, UserRoleActions
 
 BATCH_MAX = 1000

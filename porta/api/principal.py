@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.context import Actor
+from porta.core.context import Actor
 from rbac.selectors import AdminAuthorization
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from porta.api.errors import ValidationFailed
+from porta.core.errors import ValidationFailed
 from porta.core.ids import parse_uuid
 
 

@@ -7,9 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.serializers import iso_ms
 from porta.api.viewsets import PortaViewSet
+from porta.core.errors import NotFound
 from porta.core.ids import parse_uuid
 from recovery import services
 from recovery.api.serializers import RecoveryCodeSerializer, RecoveryCreateSerializer, RecoveryLinkSerializer
