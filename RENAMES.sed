@@ -25,3 +25,9 @@ s/^\([[:space:]]*\)from porta import database$/\1from porta.api import database/
 # 3. Cache invalidation: the receivers → porta.core.invalidation; porta.invalidation keeps connect().
 s/^\([[:space:]]*\)from porta\.invalidation import \([^c]\)/\1from porta.core.invalidation import \2/
 s/`porta\.invalidation\.principals_changed`/`porta.core.invalidation.principals_changed`/g
+# 4. Admin authentication → the authn package (the Principal stays in the kernel, porta.api.principal).
+s/\bporta\.api\.authentication\b/authn.authentication/g
+s#\bporta/api/authentication\.py\b#authn/authentication.py#g
+s/^\([[:space:]]*\)from porta\.api import authentication$/\1from authn import authentication/
+s/\bporta\.api\.spectacular_ext\b/authn.schema/g
+s/^\([[:space:]]*\)from porta\.api import spectacular_ext\b/\1from authn import schema/

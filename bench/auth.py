@@ -87,9 +87,9 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
     import keys.tokens
     from apikeys import selectors as key_selectors
     from applications.models import Application
+    from authn import authentication
     from keys.services import keyring
     from organizations.selectors import user_standing
-    from porta.api import authentication
     from porta.core import versions
     from porta.core.tokens import keyed_hash
     from rbac.admin_roles import ADMIN_APP_SLUG

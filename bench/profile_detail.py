@@ -47,7 +47,7 @@ AUTH = "authentication: principal_from_access_token"
 COMPONENTS = [
     Component("whole request (WSGIHandler.__call__)", "django/core/handlers/wsgi.py", "__call__"),
     Component("DRF APIView.dispatch (the view, auth included)", "rest_framework/views.py", "dispatch", 1),
-    Component(AUTH, "porta/api/authentication.py", "principal_from_access_token", 2),
+    Component(AUTH, "authn/authentication.py", "principal_from_access_token", 2),
     Component("version stamps (porta.core.versions.read, Redis)", "porta/core/versions.py", "read", 3),
     Component("verify_access_token (JWT)", "keys/tokens.py", "verify_access_token", 3),
     Component("keyring()", "keys/services.py", "keyring", 4),
@@ -179,8 +179,8 @@ def direct_timings(application, path: str, token: str, count: int) -> list[tuple
     from porta.api.renderers import dumps
     from porta.core.ids import parse_uuid
 
-    principal_from_access_token = _internal("porta.api.authentication", "principal_from_access_token")
-    admin_api_audience = _internal("porta.api.authentication", "admin_api_audience")
+    principal_from_access_token = _internal("authn.authentication", "principal_from_access_token")
+    admin_api_audience = _internal("authn.authentication", "admin_api_audience")
     verify_access_token = _internal("keys.tokens", "verify_access_token")
     keyring = _internal("keys.services", "keyring")
     versions = _internal("porta.core.versions")

@@ -2,7 +2,7 @@
 
 A session is revoked in one transaction with its refresh tokens and its audit entry. Its access
 tokens fail on the next request anywhere: authentication reads ``Session.revoked_at`` from
-PostgreSQL on every request (porta.api.authentication), in the query it makes anyway, so no
+PostgreSQL on every request (authn.authentication), in the query it makes anyway, so no
 revocation rests on Redis and none comes back when Redis loses its data.
 """
 

@@ -252,7 +252,7 @@ PORTA_LOGIN_WINDOW = env.seconds("PORTA_LOGIN_WINDOW", default=900)
 PORTA_CURSOR_SECRET = SECRET_KEY
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["porta.api.authentication.BearerAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["authn.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["porta.api.permissions.AdminPermission"],
     "DEFAULT_RENDERER_CLASSES": ["porta.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["porta.api.renderers.JSONParser"],

@@ -40,8 +40,8 @@ def _fresh_shared_state() -> Iterator[None]:
 
     import keys.services
     import keys.tokens
+    from authn.authentication import forget_authorizations
     from porta.api import pagination
-    from porta.api.authentication import forget_authorizations
     from porta.core import versions
 
     client = get_redis()
