@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 
 ## make test: the whole suite against throwaway PostgreSQL 15 and Redis servers it starts itself
 test: $(VENV)/.installed
-	$(PY) -m porta.testing.runtests $(PYTEST_ARGS)
+	$(PY) -m testing.runtests $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

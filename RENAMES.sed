@@ -31,3 +31,6 @@ s#\bporta/api/authentication\.py\b#authn/authentication.py#g
 s/^\([[:space:]]*\)from porta\.api import authentication$/\1from authn import authentication/
 s/\bporta\.api\.spectacular_ext\b/authn.schema/g
 s/^\([[:space:]]*\)from porta\.api import spectacular_ext\b/\1from authn import schema/
+# 5. Test-only code leaves the shipped package: porta.testing → testing (top level, not in the wheel).
+s/\bporta\.testing\b/testing/g
+s#\bporta/testing/#testing/#g

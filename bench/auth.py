@@ -37,7 +37,7 @@ import requests  # noqa: E402
 
 from bench import organizations as orgbench  # noqa: E402
 from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
-from porta.testing.servers import free_port, postgres, redis  # noqa: E402
+from testing.servers import free_port, postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/auth.py"
 

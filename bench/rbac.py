@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
-from porta.testing.servers import postgres, redis  # noqa: E402
+from testing.servers import postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/rbac.py"
 

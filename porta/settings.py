@@ -213,7 +213,7 @@ PASSWORD_HASHERS = [
 ]
 if PORTA_ENV == "test":
     # Real argon2id, with a cost that keeps hundreds of logins in the suite fast.
-    PASSWORD_HASHERS.insert(0, "porta.testing.hashers.FastArgon2PasswordHasher")
+    PASSWORD_HASHERS.insert(0, "testing.hashers.FastArgon2PasswordHasher")
 SILENCED_SYSTEM_CHECKS = [
     # Emails are unique per organization, not globally; the admin backend resolves the org.
     "auth.W004",

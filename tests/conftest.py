@@ -1,6 +1,6 @@
 """Shared fixtures: an initialised Porta, admins with chosen roles, and HTTP clients holding real
 tokens from the real token endpoint. Tests run against the PostgreSQL and Redis servers that
-``make test`` starts (porta/testing/runtests.py)."""
+``make test`` starts (testing/runtests.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from organizations.models import Organization, User
 from porta.bootstrap import porta_init
 from porta.core import ratelimit
 from porta.core.redis import get_redis
-from porta.testing.servers import free_port, wait_for_port
+from testing.servers import free_port, wait_for_port
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role, UserRole
 
