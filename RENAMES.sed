@@ -34,3 +34,8 @@ s/^\([[:space:]]*\)from porta\.api import spectacular_ext\b/\1from authn import 
 # 5. Test-only code leaves the shipped package: porta.testing → testing (top level, not in the wheel).
 s/\bporta\.testing\b/testing/g
 s#\bporta/testing/#testing/#g
+# 6. Django admin helpers: read-only admin and per-row actions → the kernel (porta.api.modeladmin),
+#    actions gated by API permissions → rbac.admin_actions; porta.admin keeps only the admin site.
+s/^\([[:space:]]*\)from porta\.admin import ApiPermissionActions, \(.*\)$/\1from porta.api.modeladmin import \2\n\1from rbac.admin_actions import ApiPermissionActions/
+s/^\([[:space:]]*\)from porta\.admin import \(holds_admin_permission\|ApiPermissionActions\)\(.*\)$/\1from rbac.admin_actions import \2\3/
+/PortaAdminSite/!s/^\([[:space:]]*\)from porta\.admin import /\1from porta.api.modeladmin import /

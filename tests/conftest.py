@@ -24,9 +24,9 @@ from organizations.models import Organization, User
 from porta.bootstrap import porta_init
 from porta.core import ratelimit
 from porta.core.redis import get_redis
-from testing.servers import free_port, wait_for_port
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role, UserRole
+from testing.servers import free_port, wait_for_port
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery"

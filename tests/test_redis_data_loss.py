@@ -23,9 +23,9 @@ import requests
 from django.test import Client
 
 from porta.core import versions
-from testing.servers import RedisServer, redis
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role
+from testing.servers import RedisServer, redis
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TENANT_PASSWORD, ServerProcess, start_server
 
 ORGS = "/api/admin/organizations"
