@@ -39,3 +39,6 @@ s#\bporta/testing/#testing/#g
 s/^\([[:space:]]*\)from porta\.admin import ApiPermissionActions, \(.*\)$/\1from porta.api.modeladmin import \2\n\1from rbac.admin_actions import ApiPermissionActions/
 s/^\([[:space:]]*\)from porta\.admin import \(holds_admin_permission\|ApiPermissionActions\)\(.*\)$/\1from rbac.admin_actions import \2\3/
 /PortaAdminSite/!s/^\([[:space:]]*\)from porta\.admin import /\1from porta.api.modeladmin import /
+# 7. The admin API's router and urls are wiring: porta.api.urls → porta.api_urls.
+s/\bporta\.api\.urls\b/porta.api_urls/g
+s#\bporta/api/urls\.py\b#porta/api_urls.py#g

@@ -10,7 +10,7 @@ from recovery import views as recovery_views
 handler500 = "porta.api.database.server_error"
 
 urlpatterns = [
-    path("api/admin/", include("porta.api.urls")),
+    path("api/admin/", include("porta.api_urls")),
     path("admin/", admin.site.urls),
     re_path(r"^health/alive/?$", views.alive, name="health-alive"),
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),
