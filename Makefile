@@ -27,9 +27,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m testing.runtests $(PYTEST_ARGS)
 
+## make lint: ruff, and the import-linter contracts of pyproject.toml (what may import what)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench-orgs: $(VENV)/.installed
 	$(PY) bench/organizations.py
