@@ -73,14 +73,18 @@ def role_create(
     name: str,
     slug: str | None = None,
     description: str | None = None,
+    is_system: bool = False,
 ) -> Role:
     """Add a role to an application. An explicit slug taken in the application is a 409; a slug
-    generated from the name is made unique (``-2``, ``-3`` …)."""
+    generated from the name is made unique (``-2``, ``-3`` …). ``is_system`` marks a built-in
+    admin role (porta_init's), whose slug cannot change and which cannot be deleted."""
     if slug is None:
         slug = available_slug(name, taken=application.roles.all(), reserved=frozenset(), suffix="role")
     else:
         _checked_role_slug(slug)
-    role = Role(application=application, name=name, slug=slug, description=description or "")
+    role = Role(
+        application=application, name=name, slug=slug, description=description or "", is_system=is_system
+    )
     try:
         with transaction.atomic():
             role.save(force_insert=True)
