@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from applications.models import Application, ClaimDefinition, ClaimType, ClaimValue
 from applications.services import Precondition
 from audit import services as audit
-from audit.context import Actor
 from organizations.models import User
-from porta.api.errors import Conflict, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, ValidationFailed
 
 CLAIM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 RESERVED_CLAIM_NAMES = frozenset(

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 
 from applications.models import ADMIN_APP_SLUG, Application, ApplicationStatus, Module, ModuleStatus
 from audit import services as audit
-from audit.context import Actor
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from porta.slugs import available_slug, slug_problem
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from porta.core.slugs import available_slug, slug_problem
 
 RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default", "health", "status"})
 #: Module slugs only have to be unique within their application; no word is reserved.

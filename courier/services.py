@@ -24,9 +24,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from audit import services as audit
-from audit.context import Actor
 from courier.models import Attempt, AttemptOutcome, Message, MessageStatus
 from courier.templates import render_message
+from porta.core.context import Actor
 
 COURIER_ACTOR = Actor.system("courier")
 logger = logging.getLogger("porta.courier")

@@ -25,13 +25,13 @@ from django.utils import timezone
 from applications import claim_services
 from applications.models import ClaimDefinition
 from audit import services as audit
-from audit.context import Actor
 from courier.services import message_enqueue
 from organizations import user_services
 from organizations.models import Invitation, Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta import onetime
-from porta.api.errors import NotFound, ValidationFailed
+from porta.core import onetime
+from porta.core.context import Actor
+from porta.core.errors import NotFound, ValidationFailed
 from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles

@@ -21,12 +21,12 @@ from django.utils import timezone
 from jwt.algorithms import ECAlgorithm
 
 from audit import services as audit
-from audit.context import Actor
 from keys import crypto
 from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
-from porta import versions
-from porta.api.errors import Conflict, InvalidTransition
-from porta.durations import parse_duration
+from porta.core import versions
+from porta.core.context import Actor
+from porta.core.durations import parse_duration
+from porta.core.errors import Conflict, InvalidTransition
 
 PUBLISHED_STATUSES = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED)
 

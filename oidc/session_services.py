@@ -2,7 +2,7 @@
 
 A session is revoked in one transaction with its refresh tokens and its audit entry. Its access
 tokens fail on the next request anywhere: authentication reads ``Session.revoked_at`` from
-PostgreSQL on every request (porta.api.authentication), in the query it makes anyway, so no
+PostgreSQL on every request (authn.authentication), in the query it makes anyway, so no
 revocation rests on Redis and none comes back when Redis loses its data.
 """
 
@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
-from porta.api.errors import Conflict
+from porta.core.context import Actor
+from porta.core.errors import Conflict
 
 #: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
 Precondition = Callable[[Session], None]

@@ -6,9 +6,9 @@ from django.contrib.auth.models import _user_has_perm
 from django.db import models
 from django.db.models.functions import Lower
 
-from porta.db import TimestampedModel
-from porta.ids import uuid7
-from porta.onetime import OneTimeToken
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
+from porta.core.onetime import OneTimeToken
 
 
 class OrganizationStatus(models.TextChoices):
@@ -161,7 +161,7 @@ def _backends_answer(user: User, question: str) -> bool:
 
 
 class Invitation(OneTimeToken):
-    """An invitation to join an organization: a one-time token (porta.onetime: keyed hash, single
+    """An invitation to join an organization: a one-time token (porta.core.onetime: keyed hash, single
     use) valid for 7 days. Issuing a new one marks the user's earlier unused invitations as used."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

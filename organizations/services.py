@@ -9,11 +9,11 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from audit import services as audit
-from audit.context import Actor
 from organizations import extensions
 from organizations.models import Organization, OrganizationStatus, User
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
-from porta.slugs import available_slug, slug_problem
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
+from porta.core.slugs import available_slug, slug_problem
 
 RESERVED_ORG_SLUGS = frozenset(
     {
@@ -101,15 +101,19 @@ def organization_create(
     default_locale: str = "en",
     default_login_methods: list[str] | None = None,
     branding: dict[str, Any] | None = None,
+    is_super_admin: bool = False,
 ) -> Organization:
-    """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique."""
+    """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique.
+    ``is_super_admin`` only for the one super-admin organization porta_init makes (never from the API)."""
     if slug is None:
         slug = available_slug(
             name, taken=Organization.objects.all(), reserved=RESERVED_ORG_SLUGS, suffix="org"
         )
     elif (problem := slug_problem(slug, RESERVED_ORG_SLUGS)) is not None:
         raise ValidationFailed(problem, details={"slug": [problem]})
-    organization = Organization(name=name, slug=slug, default_locale=default_locale)
+    organization = Organization(
+        name=name, slug=slug, default_locale=default_locale, is_super_admin=is_super_admin
+    )
     if default_login_methods is not None:
         organization.default_login_methods = default_login_methods
     _apply_branding(organization, branding or {})

@@ -11,13 +11,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from organizations import extensions
 from organizations.models import Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta.api.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from porta.hashers import hash_passwords
-from porta.invalidation import principals_changed, rows_changed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from porta.core.hashers import hash_passwords
+from porta.core.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
 USER_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
@@ -369,8 +369,8 @@ def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[
 def _audit_batch(actor: Actor, organization: Organization, users: list[User]) -> None:
     """One ``user.batch.created`` entry per created user, written with one INSERT (the fields
     ``audit.record`` sets, for a whole batch)."""
-    from audit.context import current_request_context
     from audit.models import AuditEntry
+    from porta.core.context import current_request_context
 
     ctx = current_request_context()
     AuditEntry.objects.bulk_create(

@@ -3,13 +3,14 @@ from django.urls import include, path, re_path
 
 from invitations import views as invitation_views
 from oidc import views as oidc_views
-from porta import metrics, views
+from porta import views
+from porta.core import metrics
 from recovery import views as recovery_views
 
-handler500 = "porta.database.server_error"
+handler500 = "porta.api.database.server_error"
 
 urlpatterns = [
-    path("api/admin/", include("porta.api.urls")),
+    path("api/admin/", include("porta.api_urls")),
     path("admin/", admin.site.urls),
     re_path(r"^health/alive/?$", views.alive, name="health-alive"),
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),

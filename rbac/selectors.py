@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from applications.claim_selectors import token_custom_claims
 from applications.models import Application
 from organizations.models import User
-from porta import versions
+from porta.core import versions
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES
 from rbac.models import Permission, Role, UserRole
 

@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 
 from applications.models import Application
 from audit import services as audit
-from audit.context import Actor
-from porta.api.errors import Conflict, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, ValidationFailed
 from rbac.models import Permission
 
 #: ``module:resource:action`` and more: at least three colon-separated lowercase segments.

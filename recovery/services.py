@@ -14,11 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from organizations import login_services
 from organizations.models import User
-from porta import onetime
-from porta.tokens import keyed_hash, matches
+from porta.core import onetime
+from porta.core.context import Actor
+from porta.core.tokens import keyed_hash, matches
 from recovery.models import RecoveryKind, RecoveryToken
 
 DEFAULT_EXPIRES_IN = datetime.timedelta(hours=1)

@@ -15,9 +15,9 @@ from applications.api.claim_serializers import (
 )
 from applications.models import Application, ClaimDefinition, ClaimValue
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters, unpaginated
 from porta.api.viewsets import PathParent, PathRow, PortaViewSet
+from porta.core.errors import NotFound
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}
 

@@ -21,10 +21,10 @@ from applications.client_filtersets import ClientFilterSet
 from applications.models import Client
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.errors import NotFound
+from porta.core.ids import parse_uuid
 
 _SECRET_ID = OpenApiParameter("secret_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 

@@ -26,9 +26,9 @@ from organizations.api.user_serializers import (
 )
 from organizations.models import Organization, User
 from organizations.user_filtersets import UserFilterSet
-from porta.api.errors import BadRequest, ValidationFailed
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
+from porta.core.errors import BadRequest, ValidationFailed
 
 BATCH_MAX = 1000
 BATCH_MAX_WITH_PASSWORDS = 200

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
-from audit.context import RequestContext, reset_request_context, set_request_context
 from porta.api.clientip import client_ip
-from porta.api.errors import ERROR_NAMES, error_response, response_for_exception
+from porta.api.errors import error_response, response_for_exception
+from porta.core.context import RequestContext, reset_request_context, set_request_context
+from porta.core.errors import ERROR_NAMES
 
 logger = logging.getLogger("porta.requests")
 

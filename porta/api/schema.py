@@ -9,8 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
-from porta.api.errors import ERROR_NAMES
 from porta.api.permissions import required_permission
+from porta.core.errors import ERROR_NAMES
 
 ErrorSerializer = inline_serializer(
     name="Error",

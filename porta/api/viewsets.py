@@ -21,12 +21,12 @@ from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, Unsupp
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from porta.api.errors import NotFound, ValidationFailed
 from porta.api.etag import check_if_match, etag_for
 from porta.api.pagination import ordering_from_request, paginate
 from porta.api.principal import Principal
-from porta.ids import parse_uuid
-from porta.slugs import SLUG_MAX
+from porta.core.errors import NotFound, ValidationFailed
+from porta.core.ids import parse_uuid
+from porta.core.slugs import SLUG_MAX
 
 _FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
 
