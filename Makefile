@@ -25,11 +25,13 @@ run: $(VENV)/.installed
 
 ## make test: the whole suite against throwaway PostgreSQL 15 and Redis servers it starts itself
 test: $(VENV)/.installed
-	$(PY) -m porta.testing.runtests $(PYTEST_ARGS)
+	$(PY) -m testing.runtests $(PYTEST_ARGS)
 
+## make lint: ruff, and the import-linter contracts of pyproject.toml (what may import what)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench-orgs: $(VENV)/.installed
 	$(PY) bench/organizations.py

@@ -7,7 +7,7 @@ what only a checkout needs.
 
 from setuptools import find_packages, setup
 
-CHECKOUT_ONLY = ["tests", "tests.*", "bench", "bench.*", "deploy", "deploy.*"]
+CHECKOUT_ONLY = ["tests", "tests.*", "testing", "testing.*", "bench", "bench.*", "deploy", "deploy.*"]
 
 setup(
     packages=[*find_packages(exclude=CHECKOUT_ONLY), "porta.templates"],

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apikeys import services
 from apikeys.models import AdminApiKey
-from porta.admin import ReadOnlyModelAdmin, apply_to_each
+from porta.api.modeladmin import ReadOnlyModelAdmin, apply_to_each
 
 
 @admin.action(description="Revoke selected API keys", permissions=["revoke"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
-from porta.db import TimestampedModel
-from porta.ids import uuid7
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
 
 ORGANIZATION_PREFIX = "porta_pat"
 GLOBAL_PREFIX = "porta_wak"

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from apikeys.models import PREFIXES, AdminApiKey
-from porta.tokens import keyed_hash
+from porta.core.tokens import keyed_hash
 from rbac.grants import admin_permissions_of_roles
 
-#: The version stamp revocations bump (porta.versions takes any name).
+#: The version stamp revocations bump (porta.core.versions takes any name).
 API_KEYS_STAMP = "api_keys"
 LOOKUP_MAX_AGE = 30.0
 _LOOKUP_CACHE_SIZE = 10_000

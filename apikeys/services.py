@@ -15,13 +15,13 @@ from django.utils import timezone
 from apikeys import usage
 from apikeys.models import GLOBAL_PREFIX, ORGANIZATION_PREFIX, AdminApiKey
 from apikeys.selectors import API_KEYS_STAMP
-from audit.context import Actor
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, wire_fields
 from organizations.services import organization_accepting_members
-from porta import versions
-from porta.api.errors import NotFound, ValidationFailed
-from porta.tokens import keyed_hash, new_secret
+from porta.core import versions
+from porta.core.context import Actor
+from porta.core.errors import NotFound, ValidationFailed
+from porta.core.tokens import keyed_hash, new_secret
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
 from rbac.models import Role

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import redis as redis_lib
 from django.conf import settings
 
-from porta.redis import get_redis
+from porta.core.redis import get_redis
 
 logger = logging.getLogger("porta.apikeys")
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from applications.models import Application, ClaimDefinition, ClaimValue, Client, ClientSecret, Module
-from porta.admin import ReadOnlyModelAdmin
+from porta.api.modeladmin import ReadOnlyModelAdmin
 
 
 @admin.register(Application)

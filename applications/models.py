@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from django.db import models
 
-from porta.db import TimestampedModel
-from porta.ids import uuid7
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
 
 
 class ApplicationStatus(models.TextChoices):
     ACTIVE = "active"
     INACTIVE = "inactive"
     ARCHIVED = "archived"
+
+
+#: The application Porta itself is administered through: rbac seeds its admin roles and
+#: ``admin:*`` permissions in it, and it can be neither archived nor deleted.
+ADMIN_APP_SLUG = "porta-admin"
 
 
 class Application(TimestampedModel):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from audit.models import AuditEntry
-from porta.admin import ReadOnlyModelAdmin
+from porta.api.modeladmin import ReadOnlyModelAdmin
 
 
 @admin.register(AuditEntry)

@@ -5,7 +5,7 @@ from django.db import models
 
 
 def uuid7():
-    # Local twin of porta.ids.uuid7: the audit app depends on nothing but Django.
+    # Local twin of porta.core.ids.uuid7: the audit app depends on nothing but Django.
     return uuid_compat.uuid7()
 
 

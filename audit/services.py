@@ -11,8 +11,8 @@ from typing import Any
 from django.db import transaction
 from prometheus_client import Counter
 
-from audit.context import Actor, current_request_context
 from audit.models import AuditEntry
+from porta.core.context import Actor, current_request_context
 
 AUDIT_WRITES = Counter("porta_audit_writes_total", "Audit entries committed", ["event_type"])
 

@@ -17,9 +17,9 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from audit import services as audit
-from audit.context import Actor
 from audit.writes import Audited, Precondition, lock
-from porta.api.errors import InvalidTransition
+from porta.core.context import Actor
+from porta.core.errors import InvalidTransition
 
 M = TypeVar("M", bound=Model)
 

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from audit import services as audit
-from audit.context import Actor
 from audit.models import AuditEntry
+from porta.core.context import Actor
 
 M = TypeVar("M", bound=Model)
 

@@ -37,7 +37,7 @@ import requests  # noqa: E402
 
 from bench import organizations as orgbench  # noqa: E402
 from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
-from porta.testing.servers import free_port, postgres, redis  # noqa: E402
+from testing.servers import free_port, postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/auth.py"
 
@@ -87,11 +87,11 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
     import keys.tokens
     from apikeys import selectors as key_selectors
     from applications.models import Application
+    from authn import authentication
     from keys.keyring import keyring
     from organizations.selectors import user_standing
-    from porta import versions
-    from porta.api import authentication
-    from porta.tokens import keyed_hash
+    from porta.core import versions
+    from porta.core.tokens import keyed_hash
     from rbac.admin_roles import ADMIN_APP_SLUG
     from rbac.selectors import admin_authorization, forget_resolutions, resolve
 

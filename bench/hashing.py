@@ -3,10 +3,10 @@ and the wall time of a 200-user batch with plaintext passwords through the real 
 
 One run:
 
-1. In-process, with Porta's hasher (``porta.hashers.PortaArgon2PasswordHasher``, argon2id m=19 MiB,
+1. In-process, with Porta's hasher (``porta.core.hashers.PortaArgon2PasswordHasher``, argon2id m=19 MiB,
    t=2, p=1) and, for comparison, Django's stock Argon2 parameters (m=100 MiB, t=2, p=8, what Porta
    used before): hashes/s on one thread (``make_password`` in a loop) and with
-   ``porta.hashers.hash_passwords`` (a thread pool with one thread per CPU).
+   ``porta.core.hashers.hash_passwords`` (a thread pool with one thread per CPU).
 2. Throwaway PostgreSQL and Redis, migrations and ``porta_init``, gunicorn (``manage.py serve``,
    2 sync workers, its 120 s timeout), a real admin token, then ``POST .../users/batch`` with 200
    users carrying plaintext passwords (the contract's limit), one batch alone and then two
@@ -48,7 +48,7 @@ from bench.organizations import (  # noqa: E402
 )
 
 REPRODUCE = ".venv/bin/python bench/hashing.py"
-PORTA_HASHER = "porta.hashers.PortaArgon2PasswordHasher"
+PORTA_HASHER = "porta.core.hashers.PortaArgon2PasswordHasher"
 STOCK_HASHER = "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
@@ -56,7 +56,7 @@ def hash_rates(hasher: str, single_count: int, pool_count: int) -> dict[str, flo
     """Hashes/s of ``hasher`` on one thread and through the batch pool (in this process)."""
     from django.contrib.auth.hashers import get_hashers, make_password
 
-    from porta import hashers
+    from porta.core import hashers
 
     settings.PASSWORD_HASHERS = [hasher]
     get_hashers.cache_clear()

@@ -39,8 +39,8 @@ import psycopg  # noqa: E402 - needs the path set above
 import requests  # noqa: E402
 
 from bench.common import argument_parser, stop_cleanly_on_signals  # noqa: E402
-from porta.ids import uuid7  # noqa: E402
-from porta.testing.servers import free_port, postgres, redis, wait_for_port  # noqa: E402
+from porta.core.ids import uuid7  # noqa: E402
+from testing.servers import free_port, postgres, redis, wait_for_port  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/organizations.py"
 ADMIN_EMAIL = "bench-admin@example.com"

@@ -47,8 +47,8 @@ AUTH = "authentication: principal_from_access_token"
 COMPONENTS = [
     Component("whole request (WSGIHandler.__call__)", "django/core/handlers/wsgi.py", "__call__"),
     Component("DRF APIView.dispatch (the view, auth included)", "rest_framework/views.py", "dispatch", 1),
-    Component(AUTH, "porta/api/authentication.py", "principal_from_access_token", 2),
-    Component("version stamps (porta.versions.read, Redis)", "porta/versions.py", "read", 3),
+    Component(AUTH, "authn/authentication.py", "principal_from_access_token", 2),
+    Component("version stamps (porta.core.versions.read, Redis)", "porta/core/versions.py", "read", 3),
     Component("verify_access_token (JWT)", "keys/tokens.py", "verify_access_token", 3),
     Component("keyring()", "keys/services.py", "keyring", 4),
     Component("jwt.decode (ES256 verify + claims)", "jwt/api_jwt.py", "decode", 4),
@@ -177,13 +177,13 @@ def direct_timings(application, path: str, token: str, count: int) -> list[tuple
     from organizations.models import Organization, User
     from porta.api.etag import etag_for
     from porta.api.renderers import dumps
-    from porta.ids import parse_uuid
+    from porta.core.ids import parse_uuid
 
-    principal_from_access_token = _internal("porta.api.authentication", "principal_from_access_token")
-    admin_api_audience = _internal("porta.api.authentication", "admin_api_audience")
+    principal_from_access_token = _internal("authn.authentication", "principal_from_access_token")
+    admin_api_audience = _internal("authn.authentication", "admin_api_audience")
     verify_access_token = _internal("keys.tokens", "verify_access_token")
     keyring = _internal("keys.keyring", "keyring")
-    versions = _internal("porta.versions")
+    versions = _internal("porta.core.versions")
     admin_authorization = _internal("rbac.selectors", "admin_authorization")
 
     org_id = parse_uuid(path.rstrip("/").rsplit("/", 1)[-1])

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import argument_parser, median_p95, stop_cleanly_on_signals, timed_us  # noqa: E402
-from porta.testing.servers import postgres, redis  # noqa: E402
+from testing.servers import postgres, redis  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/rbac.py"
 
@@ -77,8 +77,8 @@ def main() -> int:
 
         from applications.models import Application
         from organizations.models import Organization, User
-        from porta import versions
-        from porta.invalidation import principals_changed
+        from porta.core import versions
+        from porta.core.invalidation import principals_changed
         from rbac.models import Permission, Role, RolePermission, UserRole
         from rbac.selectors import forget_resolutions, resolve
 

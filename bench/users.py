@@ -41,7 +41,7 @@ from bench.organizations import (  # noqa: E402
     sequential_latency,
     start_platform,
 )
-from porta.ids import uuid7  # noqa: E402
+from porta.core.ids import uuid7  # noqa: E402
 
 REPRODUCE = ".venv/bin/python bench/users.py"
 ADMIN_EMAIL = "bench-admin@example.com"

@@ -7,8 +7,8 @@ import json
 from django.db import models
 
 from keys import crypto
-from porta.db import TimestampedModel
-from porta.ids import uuid7
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
 
 
 class MessageStatus(models.TextChoices):

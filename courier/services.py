@@ -22,10 +22,10 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from audit.context import Actor
 from audit.writes import Audited
 from courier.models import Attempt, AttemptOutcome, Message, MessageStatus
 from courier.templates import render_message
+from porta.core.context import Actor
 
 COURIER_ACTOR = Actor.system("courier")
 logger = logging.getLogger("porta.courier")

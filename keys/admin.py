@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from keys import services
 from keys.models import SigningKey
-from porta.admin import ReadOnlyModelAdmin, admin_actor, apply_to_each
+from porta.api.modeladmin import ReadOnlyModelAdmin, admin_actor, apply_to_each
 from rbac.selectors import admin_authorization
 
 

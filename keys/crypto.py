@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from porta.config import decode_kek
+from porta.core.config import decode_kek
 
 NONCE_BYTES = 12
 

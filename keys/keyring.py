@@ -18,7 +18,7 @@ from jwt.algorithms import ECAlgorithm
 
 from keys import crypto
 from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
-from porta import versions
+from porta.core import versions
 
 PUBLISHED_STATUSES = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED)
 

@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 
-from porta.ids import uuid7
+from porta.core.ids import uuid7
 
 #: Clock skew tolerated when checking ``exp``/``nbf``; a retired key outlives its last token by it.
 VERIFICATION_LEEWAY_SECONDS = 60

@@ -13,14 +13,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from audit.context import Actor
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, wire_fields
 from keys import crypto
 from keys.keyring import invalidate_keyring, jwk_thumbprint, public_jwk
 from keys.models import SigningKey, SigningKeyStatus
-from porta.api.errors import Conflict, InvalidTransition
-from porta.durations import parse_duration
+from porta.core.context import Actor
+from porta.core.durations import parse_duration
+from porta.core.errors import Conflict, InvalidTransition
 
 _GENERATABLE = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from audit.context import Actor
 from keys import services
+from porta.core.context import Actor
 
 ACTOR = Actor.system("scheduled key rotation")
 

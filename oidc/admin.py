@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from oidc import session_services
 from oidc.models import Session
-from porta.admin import ReadOnlyModelAdmin, apply_to_each
+from porta.api.modeladmin import ReadOnlyModelAdmin, apply_to_each
 
 
 @admin.action(description="Revoke selected sessions", permissions=["revoke"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from porta.ids import uuid7
+from porta.core.ids import uuid7
 
 
 class Session(models.Model):

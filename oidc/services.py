@@ -21,7 +21,6 @@ from django.utils import timezone
 from applications.models import ApplicationStatus, Client, ClientStatus
 from applications.services.clients import client_secret_verify
 from audit import services as audit
-from audit.context import Actor, current_request_context
 from keys.tokens import NoSigningKey, sign_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import RefreshToken, Session
@@ -30,8 +29,9 @@ from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
 from organizations.user_services import AUDITED as USER_AUDITED
-from porta.metrics import TOKENS_ISSUED
-from porta.tokens import keyed_hash, new_secret
+from porta.core.context import Actor, current_request_context
+from porta.core.metrics import TOKENS_ISSUED
+from porta.core.tokens import keyed_hash, new_secret
 
 logger = logging.getLogger("porta.oidc")
 

@@ -15,6 +15,11 @@ def sessions() -> QuerySet[Session]:
     return Session.objects.all()
 
 
+def sessions_of_user(user_id) -> QuerySet[Session]:
+    """Every session of the user, revoked and expired ones too, oldest first."""
+    return Session.objects.filter(user_id=user_id).order_by("created_at")
+
+
 def active_q(now: datetime.datetime | None = None) -> Q:
     return Q(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 

@@ -2,7 +2,7 @@
 
 A session is revoked in one transaction with its refresh tokens and its audit entry. Its access
 tokens fail on the next request anywhere: authentication reads ``Session.revoked_at`` from
-PostgreSQL on every request (porta.api.authentication), in the query it makes anyway, so no
+PostgreSQL on every request (authn.authentication), in the query it makes anyway, so no
 revocation rests on Redis and none comes back when Redis loses its data.
 """
 
@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit.context import Actor
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
 from organizations.user_services import AUDITED as USER_AUDITED
-from porta.api.errors import Conflict
+from porta.core.context import Actor
+from porta.core.errors import Conflict
 
 #: The session's lifetime as the API shows it.
 AUDITED = Audited(

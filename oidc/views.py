@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from keys.keyring import keyring
 from oidc import services
@@ -28,8 +30,33 @@ def _oauth_error(error: OAuthError) -> HttpResponse:
     return _json({"error": error.error, "error_description": error.description}, error.status, headers)
 
 
-@csrf_exempt
-@require_POST
+def serves(*methods: str) -> Callable:
+    """Like Django's ``require_http_methods``, but a method the endpoint does not serve gets a
+    JSON body in the endpoint's own OAuth 2 error shape (and ``Allow``), not an empty 405.
+    Protocol endpoints authenticate by header or body, never by cookie: no CSRF check."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                allow = ", ".join(methods)
+                return _oauth_error(
+                    OAuthError(
+                        "invalid_request",
+                        f"Method {request.method} is not allowed; use {allow}",
+                        status=405,
+                        headers={"Allow": allow},
+                    )
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@serves("POST")
 def token(request: HttpRequest, org_slug: str) -> HttpResponse:
     """RFC 6749 token endpoint: form-encoded in, JSON out, OAuth error bodies."""
     if request.content_type != "application/x-www-form-urlencoded":
@@ -71,7 +98,7 @@ def token(request: HttpRequest, org_slug: str) -> HttpResponse:
     return _json(result.as_dict(), headers=_NO_STORE)
 
 
-@require_GET
+@serves("GET")
 def jwks(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Public signing keys. Keys are shared by every issuer; the slug only has to exist.
 

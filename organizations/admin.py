@@ -9,7 +9,7 @@ from organizations import services, user_services
 from organizations.api.user_views import UserViewSet
 from organizations.api.views import OrganizationViewSet
 from organizations.models import Organization, User
-from porta.admin import ApiPermissionActions, ReadOnlyModelAdmin, admin_actor, apply_to_each
+from porta.api.modeladmin import ApiPermissionActions, ReadOnlyModelAdmin, admin_actor, apply_to_each
 
 # Porta's authorization is its admin roles (rbac), not Django groups: nothing reads a Group.
 admin.site.unregister(Group)

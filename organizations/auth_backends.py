@@ -8,9 +8,9 @@ from django.contrib.admin.forms import AdminPasswordChangeForm as DjangoAdminPas
 from django.contrib.auth.backends import BaseBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from audit.context import Actor
 from organizations import login_services, user_services
 from organizations.models import Organization, User
+from porta.core.context import Actor
 
 #: The API's length rule for a password (PasswordSerializer), kept on the admin's page too.
 PASSWORD_MIN, PASSWORD_MAX = 8, 128

@@ -20,12 +20,12 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from audit.context import Actor, current_request_context
 from organizations.models import Organization, User, UserStatus
 from organizations.user_services import AUDITED
-from porta import ratelimit
-from porta.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
-from porta.tokens import new_secret
+from porta.core import ratelimit
+from porta.core.context import Actor, current_request_context
+from porta.core.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
+from porta.core.tokens import new_secret
 
 #: Where a check came from, as metrics and audit entries name it.
 TOKEN_ENDPOINT, DJANGO_ADMIN, RECOVERY = "token_endpoint", "django_admin", "recovery"

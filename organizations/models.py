@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from django.contrib import auth
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import _user_has_perm
 from django.db import models
 from django.db.models.functions import Lower
 
-from porta.db import TimestampedModel
-from porta.ids import uuid7
-from porta.onetime import OneTimeToken
+from porta.core.db import TimestampedModel
+from porta.core.ids import uuid7
+from porta.core.onetime import OneTimeToken
 
 
 class OrganizationStatus(models.TextChoices):
@@ -135,29 +137,31 @@ class User(AbstractBaseUser, TimestampedModel):
     @property
     def is_staff(self) -> bool:
         """May use the Django admin: an active admin of the super-admin organization."""
-        from rbac.selectors import admin_authorization
-
         if not self.is_active or not self.organization.is_super_admin:
             return False
-        return bool(admin_authorization(self.id).roles)
+        return _backends_answer(self, "holds_admin_role")
 
     @property
     def is_superuser(self) -> bool:
-        from rbac.selectors import admin_authorization
-
-        return self.is_staff and admin_authorization(self.id).is_super_admin
+        return self.is_staff and _backends_answer(self, "holds_super_admin_role")
 
     def has_perm(self, perm: str, obj=None) -> bool:
-        from rbac.selectors import admin_authorization, django_admin_allows
-
-        return self.is_staff and django_admin_allows(admin_authorization(self.id), perm)
+        return self.is_staff and _user_has_perm(self, perm, obj)
 
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_staff
 
 
+def _backends_answer(user: User, question: str) -> bool:
+    """What the authentication backends say about ``user`` (rbac's answers from the user's admin
+    roles: see rbac.auth_backends); organizations knows no roles itself."""
+    return any(
+        getattr(backend, question)(user) for backend in auth.get_backends() if hasattr(backend, question)
+    )
+
+
 class Invitation(OneTimeToken):
-    """An invitation to join an organization: a one-time token (porta.onetime: keyed hash, single
+    """An invitation to join an organization: a one-time token (porta.core.onetime: keyed hash, single
     use) valid for 7 days. Issuing a new one marks the user's earlier unused invitations as used."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

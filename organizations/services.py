@@ -7,13 +7,13 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from applications.models import Client
-from audit.context import Actor
 from audit.transitions import StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields, wire_name
+from organizations import extensions
 from organizations.models import Organization, OrganizationStatus, User
-from porta.api.errors import Forbidden, UnprocessableEntity, ValidationFailed
-from porta.slugs import slug_for, slug_problem, unique_slug
+from porta.core.context import Actor
+from porta.core.errors import Forbidden, UnprocessableEntity, ValidationFailed
+from porta.core.slugs import slug_for, slug_problem, unique_slug
 
 RESERVED_ORG_SLUGS = frozenset(
     {
@@ -89,10 +89,14 @@ def organization_create(
     default_locale: str = "en",
     default_login_methods: list[str] | None = None,
     branding: dict[str, Any] | None = None,
+    is_super_admin: bool = False,
 ) -> Organization:
-    """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique."""
+    """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique.
+    ``is_super_admin`` only for the one super-admin organization porta_init makes (never from the API)."""
     slug = slug_for(name, slug, taken=Organization.objects.all(), reserved=RESERVED_ORG_SLUGS, suffix="org")
-    organization = Organization(name=name, slug=slug, default_locale=default_locale)
+    organization = Organization(
+        name=name, slug=slug, default_locale=default_locale, is_super_admin=is_super_admin
+    )
     if default_login_methods is not None:
         organization.default_login_methods = default_login_methods
     _apply_branding(organization, branding or {})
@@ -201,14 +205,17 @@ def organization_transition(
 def cascade_counts(organization: Organization) -> dict[str, int]:
     """What deleting the organization removes. Applications, their roles, permissions and claim
     definitions are global (shared by every organization), so an organization delete removes none."""
-    return {
+    counts = {
         "applications": 0,
-        "clients": Client.objects.filter(organization=organization).count(),
+        "clients": 0,
         "users": User.objects.filter(organization=organization).count(),
         "roles": 0,
         "permissions": 0,
         "claimDefinitions": 0,
     }
+    # Rows of the apps built on organizations (clients), counted by their own selectors.
+    counts.update({name: count(organization) for name, count in extensions.cascade_counters.items()})
+    return counts
 
 
 @transaction.atomic

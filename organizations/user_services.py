@@ -3,24 +3,22 @@ transaction each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit.context import Actor
 from audit.models import AuditEntry
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
-from organizations.models import Invitation, Organization, User, UserStatus
+from organizations import extensions
+from organizations.models import Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta import onetime
-from porta.api.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from porta.hashers import hash_passwords
-from porta.invalidation import principals_changed, rows_changed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from porta.core.hashers import hash_passwords
+from porta.core.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
 USER_TRANSITIONS: dict[str, Transition] = {
@@ -35,7 +33,6 @@ USER_TRANSITIONS: dict[str, Transition] = {
 REASON_REQUIRED = frozenset({"lock"})
 #: Operations refused on the super-admin user (the first admin ``porta_init`` created).
 PROTECTED_ACTIONS = frozenset({"deactivate", "suspend", "lock", "purge"})
-INVITATION_TTL = timedelta(days=7)
 
 PROFILE_FIELDS = (
     "given_name",
@@ -64,27 +61,8 @@ AUDITED = Audited(
 )
 
 
-def is_super_admin_user(user: User) -> bool:
-    """The super-admin user: the earliest admin of the super-admin organization holding
-    ``porta-super-admin`` (the one ``porta_init`` created)."""
-    from rbac.admin_roles import ADMIN_APP_SLUG
-    from rbac.models import UserRole
-
-    first = (
-        UserRole.objects.filter(
-            role__application__slug=ADMIN_APP_SLUG,
-            role__slug="porta-super-admin",
-            user__organization__is_super_admin=True,
-        )
-        .order_by("user__created_at", "user_id")
-        .values_list("user_id", flat=True)
-        .first()
-    )
-    return first is not None and first == user.id
-
-
 def _guard_protected(user: User, action: str) -> None:
-    if action in PROTECTED_ACTIONS and is_super_admin_user(user):
+    if action in PROTECTED_ACTIONS and any(check(user) for check in extensions.protected_user_checks):
         raise Forbidden(f"Cannot {action} the super-admin user")
 
 
@@ -261,73 +239,6 @@ def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = 
     user.pk = purged_id
     user.email = ""
     return user
-
-
-@transaction.atomic
-def user_invite(
-    *,
-    actor: Actor,
-    organization: Organization,
-    email: str,
-    given_name: str | None = None,
-    family_name: str | None = None,
-    locale: str | None = None,
-    personal_message: str | None = None,
-    pre_assignments: dict[str, Any] | None = None,
-    send: Callable[[User, str, dict[str, Any]], None],
-) -> tuple[User, bool, Invitation]:
-    """Create the user if missing, invalidate earlier open invitations, issue a 7-day token and
-    hand it to ``send`` (which enqueues the e-mail). ``pre_assignments`` (checked by
-    organizations.invitation_services.pre_assignments) are applied when the invitee accepts.
-    Returns (user, created, invitation). A suspended or archived organization invites nobody
-    (422), not even an existing user."""
-    _require_accepting(organization)
-    user = User.objects.filter(organization=organization, email__iexact=email).first()
-    created = user is None
-    if created:
-        fields = {k: v for k, v in {"given_name": given_name, "family_name": family_name}.items() if v}
-        if locale:
-            fields["locale"] = locale
-        user = user_create(actor=actor, organization=organization, email=email, **fields)
-    now = timezone.now()
-    Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-    new = onetime.issue(INVITATION_TTL)
-    token = new.token
-    invitation = Invitation.objects.create(
-        organization=organization,
-        user=user,
-        token_hash=new.token_hash,
-        expires_at=new.expires_at,
-        pre_assignments=pre_assignments or {},
-    )
-    context = invitation_context(organization, user, token, personal_message=personal_message)
-    send(user, token, context)
-    AUDITED.record(
-        "user.invited",
-        actor=actor,
-        row=user,
-        metadata={
-            "invitationId": str(invitation.id),
-            "created": created,
-            "preAssignments": invitation.pre_assignments,
-        },
-    )
-    return user, created, invitation
-
-
-def invitation_context(
-    organization: Organization, user_or_email: User | str, token: str, *, personal_message: str | None = None
-) -> dict[str, Any]:
-    from django.conf import settings
-
-    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
-    return {
-        "organization_name": organization.name,
-        "email": email,
-        "invitation_link": f"{settings.PORTA_PUBLIC_URL}/{organization.slug}/auth/accept-invite/{token}",
-        "personal_message": personal_message or "",
-        "expires_at": (timezone.now() + INVITATION_TTL).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
 # -- batch -----------------------------------------------------------------------------------------

@@ -1,16 +1,11 @@
-"""Shared Django admin building blocks."""
+"""Porta's Django admin site: the one place its login and password pages are wired to the
+login service (it knows the organizations app)."""
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
-from audit.context import Actor
 from organizations.auth_backends import AdminLoginForm, AdminPasswordChangeForm
-from porta.api.errors import ApiError
-from rbac.selectors import admin_authorization
 
 
 class PortaAdminSite(admin.AdminSite):
@@ -26,67 +21,3 @@ class PortaAdminSite(admin.AdminSite):
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """Browse and search only. Rows change through the API's services (rules, audit), not here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def holds_admin_permission(request, permission: str) -> bool:
-    """Whether the operator signed in to the Django admin holds ``permission``
-    (``admin:user:suspend``), resolved from the database as for an API request."""
-    user = request.user
-    if not user.is_active or not user.is_staff:
-        return False
-    return permission in admin_authorization(user.id).permissions
-
-
-class ApiPermissionActions:
-    """ModelAdmin mixin: an action carrying ``api_permission`` (the ``admin:<resource>:<action>``
-    the API requires for the same operation) is offered, and accepted when posted, only to
-    operators holding that permission. One rule for the API and the Django admin."""
-
-    def get_actions(self, request):
-        return {
-            name: entry
-            for name, entry in super().get_actions(request).items()
-            if (permission := getattr(entry[0], "api_permission", None)) is None
-            or holds_admin_permission(request, permission)
-        }
-
-
-def admin_actor(request) -> Actor:
-    """The operator signed in to the Django admin, as the audit trail names them."""
-    return Actor(type="user", id=request.user.id, label=request.user.email)
-
-
-def apply_to_each(
-    modeladmin: admin.ModelAdmin,
-    request,
-    queryset: Iterable[Any],
-    change: Callable[[Actor, Any], object],
-    *,
-    name: Callable[[Any], str],
-    done: str,
-) -> None:
-    """Run a service ``change(actor, row)`` on every selected row, each in its own transaction
-    (as the API would); a refusal is reported against the row's ``name`` and the rest go on.
-    ``done`` is the summary, formatted with the count of rows changed."""
-    actor = admin_actor(request)
-    changed = 0
-    for row in queryset:
-        try:
-            change(actor, row)
-            changed += 1
-        except ApiError as exc:
-            modeladmin.message_user(request, f"{name(row)}: {exc.message}", messages.WARNING)
-    modeladmin.message_user(request, done.format(changed))

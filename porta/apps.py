@@ -8,8 +8,9 @@ class PortaConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_started
 
-        from porta import database, invalidation
-        from porta.api import spectacular_ext  # noqa: F401 - registers the schema extension
+        from authn import schema  # noqa: F401 - registers the bearer scheme's schema extension
+        from porta import invalidation
+        from porta.api import database
 
         invalidation.connect()
         request_started.connect(database.drop_dead_connections, dispatch_uid="porta-drop-dead-connections")

@@ -1,6 +1,7 @@
 """``porta_init``: the super-admin organization, the admin application with its roles and
 permissions, the ``porta-cli`` client, the first signing key and the first admin. Idempotent:
-every step creates only what is missing, and each creation is audited."""
+every step creates only what is missing. Every row is written by the service the API uses for
+it, so the same rules hold and each creation is audited as it would be there."""
 
 from __future__ import annotations
 
@@ -9,21 +10,31 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from applications.models import Application, Client
-from audit import services as audit
-from audit.context import Actor
+from applications.services.applications import application_create
+from applications.services.clients import client_create
 from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
-from organizations.services import RESERVED_ORG_SLUGS
-from porta.invalidation import principals_changed
-from porta.slugs import slug_problem
+from organizations.services import RESERVED_ORG_SLUGS, organization_create
+from organizations.user_services import user_create
+from porta.core.context import Actor
+from porta.core.slugs import slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
-from rbac.models import Permission, Role, RolePermission, UserRole
+from rbac.models import Permission, Role, UserRole
+from rbac.selectors import AdminAuthorization
+from rbac.services.assignments import user_roles_assign
+from rbac.services.permissions import permission_create
+from rbac.services.roles import role_create, role_permissions_assign
 
 CLI_CLIENT_ID = "porta-cli"
 SUPER_ADMIN_ROLE = "porta-super-admin"
 ACTOR = Actor.system("porta_init")
 CREATESUPERUSER_ACTOR = Actor.system("createsuperuser")
+#: What the system may grant while seeding: every admin permission (the services' guard against
+#: granting more than one holds sees a super-admin).
+SYSTEM_AUTHORIZATION = AdminAuthorization(
+    roles=frozenset({SUPER_ADMIN_ROLE}), permissions=frozenset(ALL_ADMIN_PERMISSIONS)
+)
 
 
 @dataclass
@@ -40,26 +51,6 @@ def is_initialized() -> bool:
     )
 
 
-def _created(
-    report: InitReport,
-    what: str,
-    *,
-    event_type: str,
-    target_type: str,
-    target_id,
-    org_id=None,
-    actor: Actor = ACTOR,
-) -> None:
-    report.created.append(what)
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        target_type=target_type,
-        target_id=target_id,
-        organization_id=org_id,
-    )
-
-
 @transaction.atomic
 def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admin") -> InitReport:
     report = InitReport(admin_email=admin_email)
@@ -68,44 +59,50 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
         problem = slug_problem(slug, RESERVED_ORG_SLUGS)
         if problem is not None:
             raise ValueError(f"Invalid super-admin organization slug: {problem}")
-        organization = Organization.objects.create(name="Porta Admin", slug=slug, is_super_admin=True)
-        _created(report, f"super-admin organization '{slug}'", event_type="org.created",
-                 target_type="organization", target_id=organization.id, org_id=organization.id)  # fmt: skip
+        organization = organization_create(actor=ACTOR, name="Porta Admin", slug=slug, is_super_admin=True)
+        report.created.append(f"super-admin organization '{slug}'")
 
-    application, made = Application.objects.get_or_create(
-        slug=ADMIN_APP_SLUG, defaults={"name": "Porta Admin", "description": "Porta's own admin API"}
-    )
-    if made:
-        _created(report, "application 'porta-admin'", event_type="app.created", target_type="application",
-                 target_id=application.id)  # fmt: skip
+    application = Application.objects.filter(slug=ADMIN_APP_SLUG).first()
+    if application is None:
+        application = application_create(
+            actor=ACTOR, name="Porta Admin", slug=ADMIN_APP_SLUG, description="Porta's own admin API"
+        )
+        report.created.append("application 'porta-admin'")
 
     permissions = {p.slug: p for p in Permission.objects.filter(application=application)}
     new_permissions = sorted(ALL_ADMIN_PERMISSIONS - set(permissions))
     for slug_ in new_permissions:
-        permissions[slug_] = Permission.objects.create(application=application, slug=slug_, name=slug_)
-        _created(report, f"permission {slug_}", event_type="permission.created", target_type="permission",
-                 target_id=permissions[slug_].id)  # fmt: skip
+        permissions[slug_] = permission_create(actor=ACTOR, application=application, name=slug_, slug=slug_)
+        report.created.append(f"permission {slug_}")
     for role_slug, (name, description, granted) in ADMIN_ROLES.items():
-        role, made = Role.objects.get_or_create(
-            application=application,
-            slug=role_slug,
-            defaults={"name": name, "description": description, "is_system": True},
-        )
+        role = Role.objects.filter(application=application, slug=role_slug).first()
+        made = role is None
+        if made:
+            role = role_create(
+                actor=ACTOR,
+                application=application,
+                name=name,
+                slug=role_slug,
+                description=description,
+                is_system=True,
+            )
+            report.created.append(f"role {role_slug}")
         # A new role gets its whole grant; an existing one only the permissions new in this run (an
         # upgrade that grew the catalogue), so links an operator removed on purpose stay removed.
         linked = sorted(granted) if made else [p for p in new_permissions if p in granted]
-        RolePermission.objects.bulk_create(
-            [RolePermission(role=role, permission=permissions[p]) for p in linked]
-        )
-        if made:
-            _created(
-                report, f"role {role_slug}", event_type="role.created", target_type="role", target_id=role.id
+        if linked:
+            role_permissions_assign(
+                actor=ACTOR,
+                authorization=SYSTEM_AUTHORIZATION,
+                role=role,
+                permission_ids=[permissions[p].id for p in linked],
             )
 
     if not Client.objects.filter(client_id=CLI_CLIENT_ID).exists():
-        client = Client.objects.create(
-            organization=organization,
-            application=application,
+        client_create(
+            actor=ACTOR,
+            organization_id=organization.id,
+            application_id=application.id,
             client_id=CLI_CLIENT_ID,
             client_name="Porta CLI",
             client_type="public",
@@ -117,8 +114,7 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
             token_endpoint_auth_method="none",
             require_pkce=True,
         )
-        _created(report, "client 'porta-cli'", event_type="client.created", target_type="client",
-                 target_id=client.id, org_id=organization.id)  # fmt: skip
+        report.created.append("client 'porta-cli'")
 
     if not SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).exists():
         signing_key_generate(actor=ACTOR)
@@ -127,7 +123,6 @@ def porta_init(*, admin_email: str, admin_password: str, slug: str = "porta-admi
     super_role = Role.objects.get(application=application, slug=SUPER_ADMIN_ROLE)
     if not UserRole.objects.filter(role=super_role).exists():
         _make_super_admin(report, organization, super_role, admin_email, admin_password, actor=ACTOR)
-    principals_changed()  # role links were bulk-created, bypassing model signals
     return report
 
 
@@ -137,15 +132,13 @@ def _make_super_admin(
     """``email`` (a user of the super-admin organization, made if missing) holds ``role``."""
     user = User.objects.filter(organization=organization, email__iexact=email).first()
     if user is None:
-        user = User(organization=organization, email=email, email_verified=True)
-        user.set_password(password)
-        user.save(force_insert=True)
+        user = user_create(
+            actor=actor, organization=organization, email=email, password=password, email_verified=True
+        )
         report.admin_created = True
-        _created(report, f"admin user {email}", event_type="user.created", target_type="user",
-                 target_id=user.id, org_id=organization.id, actor=actor)  # fmt: skip
-    UserRole.objects.create(user=user, role=role)
-    _created(report, f"role {role.slug} for {email}", event_type="user.role.assigned",
-             target_type="user", target_id=user.id, org_id=organization.id, actor=actor)  # fmt: skip
+        report.created.append(f"admin user {email}")
+    user_roles_assign(actor=actor, authorization=SYSTEM_AUTHORIZATION, user=user, role_ids=[role.id])
+    report.created.append(f"role {role.slug} for {email}")
 
 
 @transaction.atomic
@@ -164,5 +157,4 @@ def super_admin_create(*, email: str, password: str) -> InitReport:
         organization = Organization.objects.get(is_super_admin=True)
         role = Role.objects.get(application__slug=ADMIN_APP_SLUG, slug=SUPER_ADMIN_ROLE)
         _make_super_admin(report, organization, role, email, password, actor=CREATESUPERUSER_ACTOR)
-        principals_changed()
     return report

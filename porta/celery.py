@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-from porta.config import load_settings_or_exit
+from porta.core.config import load_settings_or_exit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "porta.settings")
 

@@ -1,50 +1,11 @@
-"""Which writes invalidate which per-process caches, in one place.
-
-- Any saved or deleted user, organization, role, permission or assignment bumps the PRINCIPALS
-  stamp (cached admin authorizations).
-- Any saved or deleted row of a model with counted lists bumps that model's rows stamp (cached
-  list totals, see porta.api.pagination).
-
-Stamps are bumped at once and again on commit: at once so this request's own transaction sees
-it, on commit so no other process can re-cache the old state between the bump and the commit.
-Bulk writes that bypass model signals (QuerySet.update, bulk_create, COPY) must call
-``principals_changed`` / ``rows_changed`` themselves.
-"""
+"""Connects the cache-invalidation receivers of porta.core.invalidation to the models whose writes
+invalidate: the wiring is the one place that knows every app's models."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from porta import versions
-
-
-def principals_changed(**_: object) -> None:
-    versions.bump(versions.PRINCIPALS)
-    transaction.on_commit(lambda: versions.bump(versions.PRINCIPALS))
-
-
-def rows_stamp(model) -> str:
-    return f"rows:{model._meta.label_lower}"
-
-
-def rows_changed(model) -> None:
-    versions.bump(rows_stamp(model))
-    transaction.on_commit(lambda: versions.bump(rows_stamp(model)))
-
-
-def _rows_changed_signal(sender, **_: object) -> None:
-    rows_changed(sender)
-
-
-#: Models whose list totals are cached between writes.
-COUNTED_MODELS = (
-    "organizations.Organization",
-    "audit.AuditEntry",
-    "applications.Application",
-    "applications.Client",
-    "organizations.User",
-)
+from porta.core.invalidation import COUNTED_MODELS, principals_changed, rows_changed_signal
 
 
 def connect() -> None:
@@ -55,8 +16,8 @@ def connect() -> None:
 
     for label in COUNTED_MODELS:
         model = apps.get_model(label)
-        post_save.connect(_rows_changed_signal, sender=model, dispatch_uid=f"rows-save-{label}")
-        post_delete.connect(_rows_changed_signal, sender=model, dispatch_uid=f"rows-del-{label}")
+        post_save.connect(rows_changed_signal, sender=model, dispatch_uid=f"rows-save-{label}")
+        post_delete.connect(rows_changed_signal, sender=model, dispatch_uid=f"rows-del-{label}")
 
     for model in (Organization, User, Role, Permission, RolePermission, UserRole):
         post_save.connect(principals_changed, sender=model, dispatch_uid=f"principals-save-{model.__name__}")

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 import environ
 
-from porta.config import Env, url_for_bind
+from porta.core.config import Env, url_for_bind
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Every variable is read through ``env``, whose methods hold the rules (porta/config.py): a bad
+# Every variable is read through ``env``, whose methods hold the rules (porta/core/config.py): a bad
 # value stops the start with one line naming it.
 # The .env file and the data directory belong to the deployment, not to the code: both are found
 # from the working directory (in a checkout that is the repository root, as `make run` runs), never
@@ -114,11 +114,12 @@ INSTALLED_APPS = [
     "courier",
     "recovery",
     "apikeys",
+    "invitations",
 ]
 
 MIDDLEWARE = [
     "porta.api.middleware.RequestContextMiddleware",
-    "porta.metrics.MetricsMiddleware",
+    "porta.core.metrics.MetricsMiddleware",
     "porta.api.middleware.ApiErrorMiddleware",
     "porta.api.middleware.RequestGuardMiddleware",
     "porta.api.throttling.WriteRateLimitMiddleware",
@@ -126,7 +127,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "porta.api.middleware.HeaderCredentialsCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -201,11 +202,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "porta"}}
 
 AUTH_USER_MODEL = "organizations.User"
-AUTHENTICATION_BACKENDS = ["organizations.auth_backends.PortaAdminBackend"]
-# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/hashers.py);
+# Django admin login first; then rbac's answers to has_perm/is_staff from the admin roles.
+AUTHENTICATION_BACKENDS = [
+    "organizations.auth_backends.PortaAdminBackend",
+    "rbac.auth_backends.AdminRoleBackend",
+]
+# The first hashes new passwords (argon2id at OWASP's m=19 MiB, t=2, p=1; see porta/core/hashers.py);
 # the rest verify imported or older hashes, which are rehashed with the first at the next login.
 PASSWORD_HASHERS = [
-    "porta.hashers.PortaArgon2PasswordHasher",
+    "porta.core.hashers.PortaArgon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.BCryptPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -213,7 +218,7 @@ PASSWORD_HASHERS = [
 ]
 if PORTA_ENV == "test":
     # Real argon2id, with a cost that keeps hundreds of logins in the suite fast.
-    PASSWORD_HASHERS.insert(0, "porta.testing.hashers.FastArgon2PasswordHasher")
+    PASSWORD_HASHERS.insert(0, "testing.hashers.FastArgon2PasswordHasher")
 SILENCED_SYSTEM_CHECKS = [
     # Emails are unique per organization, not globally; the admin backend resolves the org.
     "auth.W004",
@@ -252,7 +257,7 @@ PORTA_LOGIN_WINDOW = env.seconds("PORTA_LOGIN_WINDOW", default=900)
 PORTA_CURSOR_SECRET = SECRET_KEY
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["porta.api.authentication.BearerAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["authn.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["porta.api.permissions.AdminPermission"],
     "DEFAULT_RENDERER_CLASSES": ["porta.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["porta.api.renderers.JSONParser"],

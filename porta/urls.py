@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from invitations import views as invitation_views
 from oidc import views as oidc_views
-from organizations import views as organization_views
-from porta import metrics, views
+from porta import views
+from porta.core import metrics
 from recovery import views as recovery_views
 
-handler500 = "porta.database.server_error"
+handler500 = "porta.api.database.server_error"
 
 urlpatterns = [
-    path("api/admin/", include("porta.api.urls")),
+    path("api/admin/", include("porta.api_urls")),
     path("admin/", admin.site.urls),
     re_path(r"^health/alive/?$", views.alive, name="health-alive"),
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),
@@ -27,7 +28,7 @@ urlpatterns = [
     ),
     re_path(
         r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/accept-invite/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
-        organization_views.accept_invitation_page,
+        invitation_views.accept_invitation_page,
         name="accept-invitation",
     ),
 ]

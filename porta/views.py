@@ -14,11 +14,11 @@ from applications.models import Client
 from oidc.issuers import issuer_for
 from organizations.models import Organization
 from porta import shutdown
+from porta.api.database import one_line
 from porta.api.errors import error_response
 from porta.api.middleware import json_response
 from porta.bootstrap import CLI_CLIENT_ID
-from porta.database import one_line
-from porta.redis import get_redis
+from porta.core.redis import get_redis
 from rbac.admin_roles import ADMIN_APP_SLUG
 
 logger = logging.getLogger("porta.health")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from porta.admin import ReadOnlyModelAdmin
+from porta.api.modeladmin import ReadOnlyModelAdmin
 from rbac.models import Permission, Role, RolePermission, UserRole
 
 

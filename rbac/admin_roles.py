@@ -6,7 +6,7 @@ them from this table, and the admin API manages them like any other application'
 
 from __future__ import annotations
 
-ADMIN_APP_SLUG = "porta-admin"
+from applications.models import ADMIN_APP_SLUG as ADMIN_APP_SLUG  # re-exported: where rbac callers look
 
 _ACTIONS: dict[str, tuple[str, ...]] = {
     "org": ("create", "read", "update", "suspend", "archive"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from porta.api.errors import Forbidden
+from porta.core.errors import Forbidden
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES
 from rbac.models import RolePermission
 from rbac.selectors import AdminAuthorization

@@ -6,12 +6,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
 from applications.models import Application
+from applications.selectors.claims import token_custom_claims
 from organizations.models import User
-from porta import versions
+from porta.core import versions
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES
 from rbac.models import Permission, Role, UserRole
 
@@ -19,6 +21,27 @@ from rbac.models import Permission, Role, UserRole
 def roles_of_user(user_id: uuid.UUID) -> QuerySet[Role]:
     """Every role the user holds, of any application."""
     return Role.objects.filter(user_roles__user_id=user_id)
+
+
+def assignments_of_user(user_id: uuid.UUID) -> QuerySet[UserRole]:
+    """The user's role assignments, each with its role."""
+    return UserRole.objects.filter(user_id=user_id).select_related("role")
+
+
+def is_super_admin_user(user: User) -> bool:
+    """The super-admin user: the earliest admin of the super-admin organization holding
+    ``porta-super-admin`` (the one ``porta_init`` created)."""
+    first = (
+        UserRole.objects.filter(
+            role__application__slug=ADMIN_APP_SLUG,
+            role__slug="porta-super-admin",
+            user__organization__is_super_admin=True,
+        )
+        .order_by("user__created_at", "user_id")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    return first is not None and first == user.id
 
 
 def permissions_of_role(role_id: uuid.UUID) -> QuerySet[Permission]:
@@ -183,3 +206,13 @@ def django_admin_allows(authorization: AdminAuthorization, perm: str) -> bool:
         return False
     action = _ACTION_OVERRIDES.get((resource, action), action)
     return f"admin:{resource}:{action}" in authorization.permissions
+
+
+def token_claims(
+    *, user_id: uuid.UUID | str, application_id: uuid.UUID | str, token_type: str
+) -> dict[str, Any]:
+    """What a token of ``token_type`` ("id_token", "access_token" or "userinfo") carries for a
+    user of an application: role slugs, permission slugs and the custom claims flagged for it."""
+    custom = token_custom_claims(user_id=user_id, application_id=application_id, token_type=token_type)
+    resolution = resolve(user_id, application_id)
+    return {"roles": list(resolution.roles), "permissions": list(resolution.permissions), **custom}

@@ -1,4 +1,4 @@
-"""One-time, expiring account-recovery links and codes, stored only as keyed hashes (porta.onetime)."""
+"""One-time, expiring account-recovery links and codes, stored only as keyed hashes (porta.core.onetime)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from django.db import models
 from django.utils import timezone
 
 from organizations.models import User
-from porta.ids import uuid7
-from porta.onetime import OneTimeToken
+from porta.core.ids import uuid7
+from porta.core.onetime import OneTimeToken
 
 
 class RecoveryKind(models.TextChoices):
@@ -16,7 +16,7 @@ class RecoveryKind(models.TextChoices):
 
 
 class RecoveryToken(OneTimeToken):
-    """A recovery link (or the link of a code's page): a one-time token (porta.onetime)."""
+    """A recovery link (or the link of a code's page): a one-time token (porta.core.onetime)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_tokens")

@@ -13,12 +13,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.context import Actor
 from organizations import login_services
 from organizations.models import User
 from organizations.user_services import AUDITED as USER_AUDITED
-from porta import onetime
-from porta.tokens import keyed_hash, matches
+from porta.core import onetime
+from porta.core.context import Actor
+from porta.core.tokens import keyed_hash, matches
 from recovery.models import RecoveryKind, RecoveryToken
 
 DEFAULT_EXPIRES_IN = datetime.timedelta(hours=1)

@@ -7,8 +7,8 @@ from typing import Any
 
 from applications.models import Application, Client
 from applications.services import clients as client_services
-from audit.context import Actor
 from organizations.models import Organization
+from porta.core.context import Actor
 from tests.factories import OrganizationFactory
 
 _counter = itertools.count(1)

@@ -1,6 +1,6 @@
 """Shared fixtures: an initialised Porta, admins with chosen roles, and HTTP clients holding real
 tokens from the real token endpoint. Tests run against the PostgreSQL and Redis servers that
-``make test`` starts (porta/testing/runtests.py)."""
+``make test`` starts (testing/runtests.py)."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from django.db import connection
 from django.test import Client
 
 from organizations.models import Organization, User
-from porta import ratelimit
 from porta.bootstrap import porta_init
-from porta.redis import get_redis
-from porta.testing.servers import free_port, wait_for_port
+from porta.core import ratelimit
+from porta.core.redis import get_redis
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role, UserRole
+from testing.servers import free_port, wait_for_port
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery"
@@ -40,9 +40,9 @@ def _fresh_shared_state() -> Iterator[None]:
 
     import keys.keyring
     import keys.tokens
-    from porta import versions
+    from authn.authentication import forget_authorizations
     from porta.api import pagination
-    from porta.api.authentication import forget_authorizations
+    from porta.core import versions
 
     client = get_redis()
     if client is not None:

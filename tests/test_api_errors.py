@@ -313,3 +313,10 @@ def test_an_action_path_with_a_trailing_slash_is_served(api):
 @pytest.mark.parametrize("path", ["/api/admin/metadata/", "/api/admin/schema/"])
 def test_a_plain_view_with_a_trailing_slash_is_served_without_redirect(initialized, anonymous, path):
     assert anonymous.get(path).status_code == 200
+
+
+# -- 406 -------------------------------------------------------------------------------------------
+
+
+def test_an_accept_header_nothing_satisfies_is_not_acceptable(api):
+    assert_error(api.get(ORGS, headers={"Accept": "text/html"}), 406, "NotAcceptable")

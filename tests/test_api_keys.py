@@ -17,8 +17,8 @@ from apikeys.models import AdminApiKey
 from apikeys.tasks import flush_api_key_last_used
 from audit.models import AuditEntry
 from organizations.models import Organization, User
-from porta import versions
-from porta.redis import get_redis
+from porta.core import versions
+from porta.core.redis import get_redis
 from rbac.admin_roles import ADMIN_ROLES
 from rbac.models import UserRole
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient, issue_token

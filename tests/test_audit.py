@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 
 from audit import services as audit
-from audit.context import Actor
 from audit.models import AuditEntry
 from organizations import services as org_services
 from organizations.models import Organization
+from porta.core.context import Actor
 from tests.factories import OrganizationFactory
 
 AUDIT = "/api/admin/audit"

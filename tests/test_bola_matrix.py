@@ -34,8 +34,8 @@ from applications.models import Client as OAuthClient
 from audit.models import AuditEntry
 from courier.models import Message
 from organizations.models import Organization, User
-from porta.api.urls import router
-from porta.tokens import keyed_hash
+from porta.api_urls import router
+from porta.core.tokens import keyed_hash
 from tests.conftest import ApiClient, post_form
 from tests.factories import OrganizationFactory
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from porta.testing.servers import free_port, wait_for_port
+from testing.servers import free_port, wait_for_port
 from tests.conftest import REPO_ROOT, ServerProcess
 
 EXAMPLE_ENV = REPO_ROOT / "deploy" / "porta.env.example"

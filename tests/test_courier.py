@@ -10,7 +10,6 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from audit.context import Actor
 from audit.models import AuditEntry
 from courier.api.serializers import UNREADABLE
 from courier.api.views import CourierMessageViewSet
@@ -18,6 +17,7 @@ from courier.models import Attempt, Message, MessageStatus
 from courier.services import backoff, message_enqueue, messages_requeue_stranded
 from courier.tasks import requeue_stranded_messages
 from courier.templates import render_message
+from porta.core.context import Actor
 from tests.factories import OrganizationFactory
 from tests.test_tenancy import call, scoped_to
 

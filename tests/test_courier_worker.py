@@ -17,11 +17,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 
-from audit.context import Actor
 from courier.models import AttemptOutcome, Message
 from courier.services import message_enqueue
 from porta.celery import app as celery_app
-from porta.testing.servers import free_port
+from porta.core.context import Actor
+from testing.servers import free_port
 from tests.conftest import REPO_ROOT, _database_url
 
 #: Seconds after which the broker hands a task of a dead worker to another (short for the test).

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from porta.testing.servers import free_port
+from testing.servers import free_port
 from tests.conftest import REPO_ROOT
 
 BEAT_REDIS_DB = 29  # a Redis database no test worker uses: this worker must find no one's tasks

@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 
 from applications.models import Application
-from audit.context import Actor
 from audit.models import AuditEntry
 from organizations.models import Organization, User, UserStatus
 from organizations.user_services import user_transition
-from porta.api.errors import ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import ValidationFailed
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Permission, Role, RolePermission, UserRole
 

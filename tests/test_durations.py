@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from porta.durations import parse_duration
+from porta.core.durations import parse_duration
 
 
 @pytest.mark.parametrize(

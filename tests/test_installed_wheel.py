@@ -33,7 +33,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from porta.testing.servers import free_port, wait_for_port
+from testing.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.installed_wheel
 
@@ -121,7 +121,7 @@ def test_the_wheel_ships_every_template(wheel):
 def test_the_wheel_ships_no_tests_or_benchmarks(wheel):
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
 
-    assert not tops & {"tests", "bench", "deploy", "templates"}
+    assert not tops & {"tests", "testing", "bench", "deploy", "templates"}
 
 
 # -- the installed wheel, end to end -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The one one-time-token primitive (porta.onetime) behind invitation and recovery links: keyed
+"""The one one-time-token primitive (porta.core.onetime) behind invitation and recovery links: keyed
 hashes, single use under concurrency, and the expiry of invitation tokens hashed the old way."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from courier.models import Message
 from organizations.models import Invitation, Organization, User
-from porta import onetime
-from porta.tokens import keyed_hash
+from porta.core import onetime
+from porta.core.tokens import keyed_hash
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ def test_ready_reports_every_check(anonymous, db):
 
 
 def test_ready_is_503_naming_redis_when_redis_is_unreachable(anonymous, db, settings):
-    from porta.testing.servers import free_port
+    from testing.servers import free_port
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = anonymous.get("/health/ready")

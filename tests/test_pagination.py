@@ -261,7 +261,17 @@ def test_a_cursor_signed_with_another_secret_is_a_bad_request(api, orgs, setting
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage", "x.y", ".", "!!!.###", "e30", "bm90IGpzb24.AAAAAAAAAAAAAAAAAAAAAA", "a" * 5000],
+    [
+        "garbage",
+        "x.y",
+        ".",
+        "!!!.###",
+        "e30",
+        "bm90IGpzb24.AAAAAAAAAAAAAAAAAAAAAA",
+        "a" * 5000,
+        "e30.\u00e9t\u00e9",
+        "\u00e9.\U0001f511",
+    ],
 )
 def test_a_garbage_cursor_is_a_bad_request(api, orgs, cursor):
     assert_bad_request(api.get(ORGS, {"cursor": cursor}), "cursor")

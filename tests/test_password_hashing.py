@@ -20,7 +20,7 @@ PASSWORD = "admin-password-1"
 
 @pytest.fixture
 def production_hashers(settings) -> None:
-    settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if not h.startswith("porta.testing.")]
+    settings.PASSWORD_HASHERS = [h for h in settings.PASSWORD_HASHERS if not h.startswith("testing.")]
 
 
 def stock_django_argon2(password: str) -> str:

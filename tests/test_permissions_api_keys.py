@@ -9,8 +9,8 @@ import pytest
 from apikeys import services
 from apikeys.api.views import ApiKeyViewSet
 from applications.models import Application
-from audit.context import Actor
 from organizations.models import User
+from porta.core.context import Actor
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Permission, Role
 from rbac.selectors import admin_authorization

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from audit.context import Actor
 from keys.api.views import SigningKeyViewSet
 from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization
+from porta.core.context import Actor
 from tests.conftest import ApiClient
 from tests.permission_suite import Endpoint, PermissionSuite
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from porta.testing.servers import PostgresServer, postgres
+from testing.servers import PostgresServer, postgres
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REPO_ROOT, ServerProcess, server_env, start_server
 
 ORGS = "/api/admin/organizations"

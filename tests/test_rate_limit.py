@@ -10,7 +10,7 @@ import requests
 
 from audit.models import AuditEntry
 from organizations.models import Organization
-from porta.testing.servers import redis
+from testing.servers import redis
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 ORGS = "/api/admin/organizations"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from applications.models import Application
-from porta.invalidation import principals_changed
+from porta.core.invalidation import principals_changed
 from rbac.models import Permission, Role, RolePermission, UserRole
 from rbac.selectors import Resolution, resolve
 from tests.factories import UserFactory
@@ -89,7 +89,7 @@ def test_resolution_accepts_string_ids(app, user):
 
 
 def test_a_stamp_read_by_the_caller_serves_the_cached_answer_until_a_change_bumps_it(app, user):
-    from porta import versions
+    from porta.core import versions
 
     (stamp,) = versions.read(versions.PRINCIPALS)
     assert resolve(user.id, app.id, stamp=stamp) == Resolution(roles=(), permissions=())

@@ -22,10 +22,10 @@ import redis as redis_lib
 import requests
 from django.test import Client
 
-from porta import versions
-from porta.testing.servers import RedisServer, redis
+from porta.core import versions
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Role
+from testing.servers import RedisServer, redis
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TENANT_PASSWORD, ServerProcess, start_server
 
 ORGS = "/api/admin/organizations"
@@ -228,7 +228,7 @@ REVOCABLES = {
 
 def wait_until_redis_is_asked_again() -> None:
     """After failing to reach Redis a process answers from the database for a short back-off
-    (porta.versions.RETRY_AFTER) before asking Redis again. What follows must exercise Redis's
+    (porta.core.versions.RETRY_AFTER) before asking Redis again. What follows must exercise Redis's
     answer, not the back-off, so wait it out (no assertion depends on this duration)."""
     time.sleep(versions.RETRY_AFTER + 0.25)
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from organizations.models import Organization
-from porta.testing.servers import RedisServer, redis
+from testing.servers import RedisServer, redis
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ServerProcess
 
 ORGS = "/api/admin/organizations"

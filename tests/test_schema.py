@@ -11,8 +11,10 @@ import yaml
 from django.core.management import call_command
 
 from audit.api.views import AuditViewSet
+from invitations.api.views import OrganizationInvitationViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
+from rbac.api.user_role_views import OrganizationUserRoleViewSet, UserRoleViewSet
 
 SCHEMA = "/api/admin/schema"
 METHODS = {"get", "put", "post", "delete", "patch"}
@@ -51,6 +53,11 @@ def operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         for method, operation in item.items()
         if method in METHODS
     }
+
+
+def admin_operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The operations that need an admin credential (all but the public metadata)."""
+    return {key: op for key, op in operations(schema).items() if op.get("security") != []}
 
 
 # -- served ----------------------------------------------------------------------------------------
@@ -106,16 +113,22 @@ _ORG_USERS = "/api/admin/organizations/{organization_id}/users"
 
 
 @pytest.mark.parametrize(
-    ("viewset", "prefix"),
+    ("viewsets", "prefix"),
     [
-        (OrganizationViewSet, "/api/admin/organizations"),
-        (AuditViewSet, "/api/admin/audit"),
-        (OrganizationUserViewSet, _ORG_USERS),
-        (UserViewSet, "/api/admin/users"),
+        ((OrganizationViewSet,), "/api/admin/organizations"),
+        ((AuditViewSet,), "/api/admin/audit"),
+        # A user's roles and the invitations are routes of rbac and invitations under the users.
+        ((OrganizationUserViewSet, OrganizationInvitationViewSet, OrganizationUserRoleViewSet), _ORG_USERS),
+        ((UserViewSet, UserRoleViewSet), "/api/admin/users"),
     ],
     ids=["organizations", "audit", "organization-users", "users"],
 )
-def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewset, prefix):
+def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewsets, prefix):
+    permission_map = {
+        (viewset, action): permission
+        for viewset in viewsets
+        for action, permission in viewset.permission_map.items()
+    }
     nested = () if prefix == _ORG_USERS else (_ORG_USERS,)  # users nested under an organization
     nested += ("/api/admin/users/{user_id}/sessions",)  # served by oidc's UserSessionViewSet
     documented = [
@@ -124,13 +137,13 @@ def test_the_schema_has_one_operation_per_action_of_the_viewset(schema, viewset,
         if (key[1] == prefix or key[1].startswith(prefix + "/"))
         and not any(key[1] == n or key[1].startswith(n + "/") for n in nested)
     ]
-    assert len(documented) == len(viewset.permission_map)
+    assert len(documented) == len(permission_map)
     described = {
         permission
         for key in documented
         for permission in re.findall(r"`(admin:[^`]+)`", operations(schema)[key]["description"])
     }
-    assert described == set(viewset.permission_map.values())
+    assert described == set(permission_map.values())
 
 
 def test_no_documented_path_has_a_trailing_slash(schema):
@@ -145,7 +158,7 @@ def test_every_documented_path_is_under_the_admin_api(schema):
 def test_the_schema_documents_the_bearer_authentication(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    for (method, path), operation in operations(schema).items():
+    for (method, path), operation in admin_operations(schema).items():
         assert {"bearerAuth": []} in operation.get("security", []), (method, path)
 
 
@@ -159,7 +172,7 @@ def test_each_operation_description_names_its_admin_permission(schema, method, p
 
 
 def test_every_operation_names_some_admin_permission(schema):
-    for key, operation in operations(schema).items():
+    for key, operation in admin_operations(schema).items():
         assert re.search(r"`admin:[a-z_-]+:[a-z_-]+`", operation.get("description", "")), key
 
 
@@ -169,19 +182,36 @@ def test_the_error_shape_is_a_schema_component(schema):
     assert set(error["required"]) == {"error", "message", "statusCode", "requestId"}
 
 
-@pytest.mark.parametrize("status", ["400", "401", "403", "404"])
+@pytest.mark.parametrize("status", ["400", "401", "403", "404", "406", "503"])
 def test_every_operation_documents_the_common_errors(schema, status):
-    for key, operation in operations(schema).items():
+    for key, operation in admin_operations(schema).items():
         response = operation["responses"].get(status)
         assert response is not None, key
         assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
-@pytest.mark.parametrize("status", ["409", "412", "413", "415", "429"])
+@pytest.mark.parametrize("status", ["409", "412", "413", "415", "422", "429"])
 def test_every_write_operation_documents_the_write_errors(schema, status):
     for (method, path), operation in operations(schema).items():
         if method != "get":
-            assert status in operation["responses"], (method, path)
+            response = operation["responses"].get(status)
+            assert response is not None, (method, path)
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_creating_a_client_documents_the_unprocessable_entity_answer(schema):
+    response = operations(schema)[("post", "/api/admin/clients")]["responses"]["422"]
+    assert response["description"] == "UnprocessableEntity"
+
+
+def test_reads_do_not_document_write_errors(schema):
+    listing = operations(schema)[("get", "/api/admin/organizations")]["responses"]
+    assert not {"409", "412", "413", "415", "422", "429"} & set(listing)
+
+
+def test_single_reads_document_the_not_modified_answer(schema):
+    for path in ("/api/admin/organizations/{id}", "/api/admin/audit/{id}", "/api/admin/clients/{id}"):
+        assert "304" in schema["paths"][path]["get"]["responses"], path
 
 
 def test_list_operations_document_the_pagination_parameters(schema):
@@ -205,3 +235,11 @@ def test_list_operations_document_the_collection_envelope(schema):
 
 def test_request_bodies_are_documented_as_refusing_unknown_fields(schema):
     assert schema["components"]["schemas"]["OrganizationCreateRequest"]["additionalProperties"] is False
+
+
+def test_the_public_metadata_is_documented_with_its_answers(schema):
+    operation = operations(schema)[("get", "/api/admin/metadata")]
+    assert operation["security"] == []
+    assert set(operation["responses"]) == {"200", "503"}
+    metadata = schema["components"]["schemas"]["AdminMetadata"]
+    assert {"issuer", "token_endpoint", "jwks_uri", "orgSlug", "clientId"} <= set(metadata["required"])

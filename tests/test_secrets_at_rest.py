@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from organizations.models import Organization, User
-from porta.testing.servers import pg_tool
+from testing.servers import pg_tool
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, issue_token
 
 

@@ -16,7 +16,7 @@ from audit.models import AuditEntry
 from oidc.models import RefreshToken, Session
 from oidc.session_services import sessions_purge
 from organizations.models import User
-from porta import versions
+from porta.core import versions
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TENANT_PASSWORD, ApiClient, post_form
 
 SESSIONS = "/api/admin/sessions"

@@ -16,10 +16,10 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from audit import services as audit
 from audit.api.views import AuditViewSet
-from audit.context import Actor
 from organizations.api.views import OrganizationViewSet
 from organizations.models import Organization
 from porta.api.principal import Principal
+from porta.core.context import Actor
 from rbac.admin_roles import ALL_ADMIN_PERMISSIONS
 from rbac.selectors import AdminAuthorization
 from tests.factories import OrganizationFactory, UserFactory

@@ -1,12 +1,12 @@
-"""applications.selectors.claims.token_claims: what a token carries for a user of an application."""
+"""rbac.selectors.token_claims: what a token carries for a user of an application."""
 
 from __future__ import annotations
 
 import pytest
 
 from applications.models import Application, ClaimDefinition, ClaimValue
-from applications.selectors.claims import token_claims
 from rbac.models import Permission, Role, RolePermission, UserRole
+from rbac.selectors import token_claims
 from tests.factories import UserFactory
 
 

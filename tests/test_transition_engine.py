@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils.functional import SimpleLazyObject
 from rest_framework.test import APIRequestFactory
 
-from audit.context import Actor
 from audit.models import AuditEntry
 from audit.transitions import StateMachine, Transition, transition
 from audit.writes import Audited, lock, wire_fields, wire_name
 from organizations.models import Organization
-from porta.api.errors import Forbidden, InvalidTransition, PreconditionFailed
 from porta.api.etag import IfMatch, etag_for
+from porta.core.context import Actor
+from porta.core.errors import Forbidden, InvalidTransition, PreconditionFailed
 from tests.factories import OrganizationFactory
 
 ACTOR = Actor(type="user", id=None, label="tester")

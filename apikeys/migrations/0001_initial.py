@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import porta.ids
+import porta.core.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=200)),
                 ('roles', models.JSONField(default=list)),
                 ('prefix', models.CharField(editable=False, max_length=16)),

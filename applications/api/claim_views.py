@@ -16,10 +16,9 @@ from applications.models import Application, ClaimDefinition, ClaimValue
 from applications.selectors import claims as claim_selectors
 from applications.services import claims as claim_services
 from organizations.models import User
-from porta.api.errors import NotFound
-from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PathParent, PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.schema import collection, list_parameters, unpaginated
+from porta.api.viewsets import PathParent, PathRow, PortaViewSet
+from porta.core.errors import NotFound
 
 _SORT_FIELDS = {"createdAt": "created_at", "updatedAt": "updated_at", "claimName": "name"}
 
@@ -45,19 +44,16 @@ class ClaimViewSet(PortaViewSet):
     output_serializer_class = ClaimDefinitionSerializer
     serializer_class = ClaimDefinitionSerializer
     not_found_message = "Claim not found"
+    path_user = PathRow(
+        kwarg="user_id", model=User, not_found="User not found", organization_field="organization_id"
+    )
 
     def application(self) -> Application:
         return self.path_parent()
 
     def user(self) -> User:
         """The user in the path: of any organization, unless the caller is organization-scoped."""
-        pk = parse_uuid(self.kwargs["user_id"])
-        scope = self.principal.scope_organization_id
-        users = User.objects.all() if scope is None else User.objects.filter(organization_id=scope)
-        user = users.filter(pk=pk).first() if pk is not None else None
-        if user is None:
-            raise NotFound("User not found")
-        return user
+        return self.path_row(self.path_user)
 
     @extend_schema(parameters=list_parameters(), responses=collection(ClaimDefinitionSerializer))
     def list(self, request, application_id=None):
@@ -89,7 +85,7 @@ class ClaimViewSet(PortaViewSet):
         claim_services.claim_delete(actor=self.principal.actor, claim=claim, precondition=self.if_match)
         return Response(status=http.HTTP_204_NO_CONTENT)
 
-    @extend_schema(responses=ClaimValueSerializer(many=True))
+    @extend_schema(operation_id="applications_claims_users_list", responses=unpaginated(ClaimValueSerializer))
     @action(detail=False, methods=["get"], url_path=r"users/(?P<user_id>[^/]+)")
     def user_values(self, request, application_id=None, user_id=None):
         """All values a user holds for the application's claims."""

@@ -71,8 +71,8 @@ class ClientSecretSerializer(ReadSerializer):
     id = serializers.UUIDField()
     label = serializers.CharField()
     status = serializers.CharField()
-    expiresAt = TimestampField(source="expires_at")
-    lastUsedAt = TimestampField(source="last_used_at")
+    expiresAt = TimestampField(source="expires_at", allow_null=True)
+    lastUsedAt = TimestampField(source="last_used_at", allow_null=True)
     createdAt = TimestampField(source="created_at")
 
 

@@ -22,10 +22,10 @@ from applications.selectors import clients as client_selectors
 from applications.services import clients as client_services
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.core.errors import NotFound
+from porta.core.ids import parse_uuid
 
 _SECRET_ID = OpenApiParameter("secret_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -64,10 +64,7 @@ class ClientViewSet(PortaViewSet):
     @extend_schema(request=ClientCreateSerializer, responses={201: ClientCreatedSerializer})
     def create(self, request):
         data = self.validated(ClientCreateSerializer)
-        scope = self.principal.scope_organization_id
-        if scope is not None and data["organization_id"] != scope:
-            # Another tenant's organization is indistinguishable from one that does not exist.
-            raise NotFound("Organization not found")
+        self.check_body_organization(data["organization_id"])
         client, secret = client_services.client_create(actor=self.principal.actor, **data)
         body = {"client": self.represent(client), "secret": secret}
         if secret is not None:
@@ -139,6 +136,7 @@ class ClientViewSet(PortaViewSet):
     def secret_revoke(self, request, pk=None, secret_id=None):
         client = self.get_object()
         secret_pk = parse_uuid(secret_id)
+        # The secret is looked up among the scoped client's own: its tenancy is the client's.
         secret = (
             client_selectors.secrets_of(client).filter(pk=secret_pk).first()
             if secret_pk is not None

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import porta.ids
+import porta.core.ids
 from django.db import migrations, models
 
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('label', models.CharField(blank=True, default='', max_length=255)),
                 ('secret_hash', models.CharField(max_length=64, unique=True)),
                 ('status', models.CharField(choices=[('active', 'Active'), ('revoked', 'Revoked')], default='active', max_length=20)),
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=255)),
                 ('slug', models.CharField(max_length=100)),
                 ('description', models.TextField(blank=True, max_length=2000, null=True)),

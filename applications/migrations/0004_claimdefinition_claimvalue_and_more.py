@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import porta.ids
+import porta.core.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=100)),
                 ('claim_type', models.CharField(choices=[('string', 'String'), ('number', 'Number'), ('boolean', 'Boolean'), ('json', 'Json')], max_length=20)),
                 ('description', models.TextField(blank=True, max_length=1000, null=True)),
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('value', models.JSONField()),
                 ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='applications.claimdefinition')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claim_values', to=settings.AUTH_USER_MODEL)),

@@ -1,4 +1,4 @@
-"""Reads of custom claims, and the claims a token of an application carries for a user."""
+"""Reads of custom claims, and the custom claims a token of an application carries for a user."""
 
 from __future__ import annotations
 
@@ -24,16 +24,18 @@ def values_of_user(application_id: uuid.UUID, user_id: uuid.UUID) -> QuerySet[Cl
     )
 
 
-def token_claims(
+def all_values_of_user(user_id: uuid.UUID) -> QuerySet[ClaimValue]:
+    """The user's claim values of every application, oldest first."""
+    return ClaimValue.objects.filter(user_id=user_id).select_related("claim").order_by("created_at", "id")
+
+
+def token_custom_claims(
     *, user_id: uuid.UUID | str, application_id: uuid.UUID | str, token_type: str
 ) -> dict[str, Any]:
-    """What a token of ``token_type`` ("id_token", "access_token" or "userinfo") carries for a
-    user of an application: role slugs, permission slugs and the custom claims flagged for it."""
-    from rbac.selectors import resolve
-
+    """The custom claims a token of ``token_type`` ("id_token", "access_token" or "userinfo")
+    carries for a user of an application: those flagged for that token, by name."""
     flag = TOKEN_FLAGS[token_type]
-    resolution = resolve(user_id, application_id)
     custom = ClaimValue.objects.filter(
         claim__application_id=application_id, user_id=user_id, **{flag: True}
     ).values_list("claim__name", "value")
-    return {"roles": list(resolution.roles), "permissions": list(resolution.permissions), **dict(custom)}
+    return dict(custom)

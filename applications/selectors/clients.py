@@ -5,12 +5,17 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from applications.models import ApplicationStatus, Client, ClientSecret, ClientStatus
-from organizations.models import OrganizationStatus
+from organizations.models import Organization, OrganizationStatus
 
 
 def clients() -> QuerySet[Client]:
     """Clients with what their representation reads (organization, application) joined in."""
     return Client.objects.select_related("organization", "application")
+
+
+def client_count_of(organization: Organization) -> int:
+    """The organization's clients: what deleting it removes with it."""
+    return Client.objects.filter(organization=organization).count()
 
 
 def secrets_of(client: Client) -> QuerySet[ClientSecret]:

@@ -8,13 +8,12 @@ from typing import Any
 
 from django.db import transaction
 
-from applications.models import Application, ApplicationStatus, Module, ModuleStatus
-from audit.context import Actor
+from applications.models import ADMIN_APP_SLUG, Application, ApplicationStatus, Module, ModuleStatus
 from audit.transitions import StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
-from porta.api.errors import Forbidden, ValidationFailed
-from porta.slugs import slug_for, unique_slug
-from rbac.admin_roles import ADMIN_APP_SLUG
+from porta.core.context import Actor
+from porta.core.errors import Forbidden, ValidationFailed
+from porta.core.slugs import slug_for, unique_slug
 
 RESERVED_APP_SLUGS = frozenset({"admin", "api", "system", "internal", "default", "health", "status"})
 #: Module slugs only have to be unique within their application; no word is reserved.

@@ -11,10 +11,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from applications.models import Application, ClaimDefinition, ClaimType, ClaimValue
-from audit.context import Actor
 from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations.models import User
-from porta.api.errors import Conflict, ValidationFailed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, ValidationFailed
 
 CLAIM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 RESERVED_CLAIM_NAMES = frozenset(

@@ -22,13 +22,13 @@ from applications.models import (
     ClientSecretStatus,
     ClientStatus,
 )
-from audit.context import Actor
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations.models import Organization
 from organizations.services import organization_accepting_members
-from porta.api.errors import Conflict, UnprocessableEntity, ValidationFailed
-from porta.tokens import keyed_hash, new_secret
+from porta.core.context import Actor
+from porta.core.errors import Conflict, UnprocessableEntity, ValidationFailed
+from porta.core.tokens import keyed_hash, new_secret
 
 CLIENT_TYPES = ("confidential", "public")
 APPLICATION_TYPES = ("web", "native", "spa")
@@ -238,15 +238,17 @@ def client_create(
     require_pkce: bool = True,
     login_methods: list[str] | None = None,
     secret_label: str | None = None,
+    client_id: str | None = None,
 ) -> tuple[Client, str | None]:
     """Register a client of an active application for an active organization. A confidential
-    client gets its first secret at once; the plaintext is returned here and nowhere else."""
+    client gets its first secret at once; the plaintext is returned here and nowhere else.
+    ``client_id`` is generated unless given (porta_init's well-known ``porta-cli``)."""
     organization = _active_organization(organization_id)
     application = _active_application(application_id)
     client = Client(
         organization=organization,
         application=application,
-        client_id=new_secret(CLIENT_ID_BYTES),
+        client_id=client_id or new_secret(CLIENT_ID_BYTES),
         client_name=client_name,
         client_type=client_type,
         application_type=application_type,

@@ -29,3 +29,10 @@ class RevokedCountSerializer(serializers.Serializer):
 
 class EmptyBodySerializer(StrictSerializer):
     """No fields: an action that takes no body still refuses unknown fields."""
+
+
+def user_sessions_export(user) -> list[dict]:
+    """The ``sessions`` section of a user's export (organizations.api.user_export)."""
+    from oidc.session_selectors import sessions_of_user
+
+    return SessionSerializer.represent_many(sessions_of_user(user.id))

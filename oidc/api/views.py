@@ -26,10 +26,8 @@ from oidc.api.filtersets import SessionFilterSet
 from oidc.api.serializers import EmptyBodySerializer, RevokedCountSerializer, SessionSerializer
 from oidc.models import Session
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.schema import collection, list_parameters
-from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
+from porta.api.viewsets import PathRow, PortaViewSet
 
 
 class SessionViewSet(PortaViewSet):
@@ -92,13 +90,12 @@ class UserSessionViewSet(PortaViewSet):
     permission_map = {"revoke_all": "admin:session:revoke"}
     serializer_class = RevokedCountSerializer
     not_found_message = "User not found"
+    path_user = PathRow(
+        kwarg="user_id", model=User, not_found="User not found", organization_field="organization_id"
+    )
 
     def _user(self) -> User:
-        pk = parse_uuid(self.kwargs["user_id"])
-        user = self.get_queryset().filter(pk=pk).first() if pk is not None else None
-        if user is None:
-            raise NotFound(self.not_found_message)
-        return user
+        return self.path_row(self.path_user)
 
     @extend_schema(request=None, responses={200: RevokedCountSerializer}, tags=["sessions"])
     @action(detail=False, methods=["delete"], url_path="sessions")

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import porta.ids
+import porta.core.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Session',
             fields=[
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
                 ('user_agent', models.CharField(blank=True, default='', max_length=512)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

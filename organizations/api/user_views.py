@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework import status as http
@@ -11,16 +10,12 @@ from rest_framework.response import Response
 
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
-from organizations import invitation_services
-from organizations import user_selectors as selectors
 from organizations import user_services as services
 from organizations.api.serializers import ReasonSerializer
+from organizations.api.user_export import user_export
 from organizations.api.user_serializers import (
     BatchResultSerializer,
     BatchSerializer,
-    InvitePreviewSerializer,
-    InviteResultSerializer,
-    InviteSerializer,
     PasswordSerializer,
     PurgeSerializer,
     RequiredReasonSerializer,
@@ -31,11 +26,9 @@ from organizations.api.user_serializers import (
 )
 from organizations.models import Organization, User
 from organizations.user_filtersets import UserFilterSet
-from porta.api.errors import BadRequest, ValidationFailed
 from porta.api.schema import collection, list_parameters
-from porta.api.serializers import iso_ms
 from porta.api.viewsets import PathParent, PortaViewSet
-from rbac.api.user_role_views import USER_ROLE_PERMISSIONS, UserRoleActions
+from porta.core.errors import BadRequest, ValidationFailed
 
 BATCH_MAX = 1000
 BATCH_MAX_WITH_PASSWORDS = 200
@@ -56,7 +49,6 @@ _SINGLE_USER_PERMISSIONS = {
     "export": "admin:user:read",
     "purge": "admin:user:archive",
     "history": "admin:user:read",
-    **USER_ROLE_PERMISSIONS,
 }
 _PURGE_RESULT = inline_serializer(
     "UserPurgeResult", fields={"id": serializers.UUIDField(), "purged": serializers.BooleanField()}
@@ -66,7 +58,7 @@ _CONFIRM_PURGE = OpenApiParameter(
 )
 
 
-class _SingleUserActions(UserRoleActions, PortaViewSet):
+class _SingleUserActions(PortaViewSet):
     """The operations on one user, shared by ``/organizations/{orgId}/users/{id}`` and
     ``/users/{id}``. Users are organization-scoped."""
 
@@ -163,7 +155,7 @@ class _SingleUserActions(UserRoleActions, PortaViewSet):
         and sessions are empty lists until Porta stores them."""
         user = self.user()
         services.user_export_recorded(actor=self.principal.actor, user=user)
-        return Response(selectors.user_export(user))
+        return Response(user_export(user))
 
     @extend_schema(
         request=PurgeSerializer,
@@ -211,8 +203,6 @@ class OrganizationUserViewSet(_SingleUserActions):
         "list": "admin:user:read",
         "create": "admin:user:create",
         "batch": "admin:user:create",
-        "invite": "admin:user:invite",
-        "invite_preview": "admin:user:invite",
         **_SINGLE_USER_PERMISSIONS,
     }
 
@@ -260,64 +250,3 @@ class OrganizationUserViewSet(_SingleUserActions):
             actor=self.principal.actor, organization=organization, items=items
         )
         return Response({"results": results})
-
-    def _send_invitation(self, organization: Organization):
-        def send(user: User, token: str, context: dict[str, Any]) -> None:
-            from courier.services import message_enqueue
-
-            message_enqueue(
-                actor=self.principal.actor,
-                organization_id=organization.id,
-                recipient=user.email,
-                template="invitation",
-                context=context,
-            )
-
-        return send
-
-    @extend_schema(
-        request=InviteSerializer, responses={200: InviteResultSerializer, 201: InviteResultSerializer}
-    )
-    @action(detail=False, methods=["post"])
-    def invite(self, request, organization_id=None):
-        """Creates the user if missing (201; 200 for an existing user), invalidates earlier
-        invitation tokens and e-mails a token valid for 7 days. ``roles`` and ``claims`` are
-        checked now (unknown → 400, an admin role the caller could not grant → 403) and applied
-        when the invitee accepts at ``/{orgSlug}/auth/accept-invite/{token}``."""
-        organization = self.organization()
-        data = self.validated(InviteSerializer)
-        granted = invitation_services.pre_assignments(
-            authorization=self.principal.authorization,
-            roles=data.pop("roles", []),
-            claims=data.pop("claims", []),
-        )
-        with transaction.atomic():
-            user, created, invitation = services.user_invite(
-                actor=self.principal.actor,
-                organization=organization,
-                send=self._send_invitation(organization),
-                pre_assignments=granted,
-                **data,
-            )
-        body = {
-            "userId": str(user.id),
-            "email": user.email,
-            "created": created,
-            "invitationSent": True,
-            "expiresAt": iso_ms(invitation.expires_at),
-        }
-        return Response(body, status=http.HTTP_201_CREATED if created else http.HTTP_200_OK)
-
-    @extend_schema(request=InviteSerializer, responses=InvitePreviewSerializer)
-    @action(detail=False, methods=["post"], url_path="invite/preview")
-    def invite_preview(self, request, organization_id=None):
-        """Renders the invitation e-mail without sending it or creating anything."""
-        from courier.templates import render_message
-
-        organization = self.organization()
-        data = self.validated(InviteSerializer)
-        context = services.invitation_context(
-            organization, data["email"], "PREVIEW-TOKEN", personal_message=data.get("personal_message")
-        )
-        subject, text, html = render_message("invitation", context)
-        return Response({"subject": subject, "text": text, "html": html})

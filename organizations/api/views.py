@@ -19,10 +19,10 @@ from organizations.api.serializers import (
 )
 from organizations.filtersets import OrganizationFilterSet
 from organizations.models import Organization
-from porta.api.errors import ValidationFailed
 from porta.api.query import query_bool
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
+from porta.core.errors import ValidationFailed
 
 
 class OrganizationViewSet(PortaViewSet):

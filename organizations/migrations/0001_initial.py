@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import organizations.models
-import porta.ids
+import porta.core.ids
 from django.db import migrations, models
 
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Organization',
             fields=[
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=255)),
                 ('slug', models.CharField(max_length=100, unique=True)),
                 ('status', models.CharField(choices=[('active', 'Active'), ('suspended', 'Suspended'), ('archived', 'Archived')], default='active', max_length=20)),
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('password', models.CharField(max_length=128, verbose_name='password')),
                 ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('email', models.CharField(max_length=255)),
                 ('email_verified', models.BooleanField(default=False)),
                 ('given_name', models.CharField(blank=True, default='', max_length=255)),

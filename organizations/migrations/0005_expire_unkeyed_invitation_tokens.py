@@ -1,4 +1,4 @@
-"""Invitation tokens were hashed with plain SHA-256; they are now keyed hashes (porta.onetime).
+"""Invitation tokens were hashed with plain SHA-256; they are now keyed hashes (porta.core.onetime).
 
 A migration cannot rehash tokens it never saw, so the open invitations of before are expired
 rather than kept working beside the new scheme: their links were stored readable in
@@ -9,7 +9,7 @@ invite again (POST .../users/invite) to send a fresh link.
 from django.db import migrations
 from django.utils import timezone
 
-from porta.ids import uuid7
+from porta.core.ids import uuid7
 
 
 def expire_open_invitations(apps, schema_editor):

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from rest_framework.request import Request
 
-from porta.api.errors import PreconditionFailed
+from porta.core.errors import PreconditionFailed
 
 
 def etag_for(representation: Any) -> str:

@@ -24,9 +24,9 @@ from django.db.models import Q, QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from porta import versions
-from porta.api.errors import BadRequest, ValidationFailed
-from porta.invalidation import COUNTED_MODELS, rows_stamp
+from porta.core import versions
+from porta.core.errors import BadRequest, ValidationFailed
+from porta.core.invalidation import COUNTED_MODELS, rows_stamp
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -92,7 +92,8 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError) as exc:
         raise BadRequest("Invalid cursor", details={"cursor": ["Malformed or tampered cursor."]}) from exc
-    if not signature or not hmac.compare_digest(signature, _sign(payload)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    if not signature or not hmac.compare_digest(signature.encode(), _sign(payload).encode()):
         raise BadRequest("Invalid cursor", details={"cursor": ["Malformed or tampered cursor."]})
     try:
         value = orjson.loads(payload)
@@ -135,7 +136,7 @@ def count(queryset: QuerySet) -> int:
     """``queryset.count()``, remembered per process until a row of its model changes.
 
     An exact COUNT(*) over 100 000 organizations costs ~10 ms, more than the rest of the request;
-    between writes the total cannot change. Only models listed in porta.invalidation's
+    between writes the total cannot change. Only models listed in porta.core.invalidation's
     COUNTED_MODELS are cached (their writes bump the rows stamp); the key is the query's SQL and
     parameters, so filters and the caller's tenant scope are part of it.
     """

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from audit.context import Actor
-from rbac.selectors import AdminAuthorization
+from porta.core.context import Actor
+
+
+class Authorization(Protocol):
+    """What the kernel reads of a principal's admin roles (rbac.selectors.AdminAuthorization)."""
+
+    roles: frozenset[str]
+    permissions: frozenset[str]
+
+    @property
+    def is_super_admin(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +24,7 @@ class Principal:
     user: Any  # organizations.User
     organization_id: uuid.UUID
     is_admin_org_member: bool
-    authorization: AdminAuthorization
+    authorization: Authorization
     credential: str  # "jwt" | "api_key"
     # None: may act across organizations (super-admin org credentials). Otherwise every
     # organization-scoped resource is filtered to this organization and global ones are refused.

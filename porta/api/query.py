@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from porta.api.errors import ValidationFailed
-from porta.ids import parse_uuid
+from porta.core.errors import ValidationFailed
+from porta.core.ids import parse_uuid
 
 
 def query_bool(value: str | None, name: str) -> bool:

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 from porta.api.permissions import required_permission
+from porta.core.errors import ERROR_NAMES
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -24,15 +25,15 @@ ErrorSerializer = inline_serializer(
     },
 )
 
-_ERRORS_READ = {"401": "Unauthorized", "403": "Forbidden", "404": "NotFound"}
-_ERRORS_WRITE = {
-    "400": "ValidationError",
-    "409": "Conflict",
-    "412": "PreconditionFailed",
-    "413": "PayloadTooLarge",
-    "415": "UnsupportedMediaType",
-    "429": "TooManyRequests",
-}
+#: The errors any admin operation can answer (contract §1 "Errors"): a bad query or path value,
+#: no or a bad credential, a missing permission or another organization's row, an unknown or
+#: malformed id, an ``Accept`` nothing can satisfy, and a database or dependency that is down.
+_ERRORS_EVERY = (400, 401, 403, 404, 406, 503)
+#: What a write can answer besides: a duplicate or an illegal transition, a failed ``If-Match``,
+#: a body over the limit or of another media type, a reference to an inactive parent, and the
+#: write rate limit.
+_ERRORS_WRITE = (409, 412, 413, 415, 422, 429)
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class PortaAutoSchema(AutoSchema):
@@ -49,18 +50,21 @@ class PortaAutoSchema(AutoSchema):
         return description
 
     def _get_response_bodies(self, direction="response"):
+        """Every status the operation can answer is declared, the errors with the one error shape:
+        they are added here once, for every operation, rather than by each view."""
         responses = super()._get_response_bodies(direction)
         if not hasattr(self.view, "permission_map"):
             return responses
-        errors = dict(_ERRORS_READ)
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            errors.update(_ERRORS_WRITE)
-        else:
-            errors["400"] = "BadRequest"
-        for code, name in errors.items():
-            if code not in responses:
-                responses[code] = self._get_response_for_code(ErrorSerializer, code)
-                responses[code]["description"] = name
+        if self.method == "GET" and getattr(self.view, "action", None) == "retrieve":
+            # Single reads send an ETag and answer If-None-Match with a bodiless 304.
+            responses.setdefault("304", {"description": "Not modified (If-None-Match matched the ETag)"})
+        write = self.method in _WRITE_METHODS
+        for code in sorted(_ERRORS_EVERY + (_ERRORS_WRITE if write else ())):
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(ErrorSerializer, str(code))
+                responses[str(code)]["description"] = (
+                    "ValidationError" if code == 400 and write else ERROR_NAMES[code]
+                )
         return responses
 
 
@@ -112,9 +116,53 @@ def collection(item_serializer) -> object:
 
 def finish_schema(result, generator, request, public):
     """Routes accept an optional trailing slash: document the canonical form. Request bodies
-    refuse unknown fields: say so with additionalProperties false."""
+    refuse unknown fields: say so with additionalProperties false. The admin metadata, a plain
+    Django view that DRF does not see, is documented too."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
-    for name, component in result.get("components", {}).get("schemas", {}).items():
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in schemas.items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
-    return result
+    schemas["AdminMetadata"] = _ADMIN_METADATA
+    result["paths"]["/api/admin/metadata"] = {"get": _ADMIN_METADATA_OPERATION}
+    return dict(result, paths=dict(sorted(result["paths"].items())))
+
+
+_ADMIN_METADATA_FIELDS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "end_session_endpoint",
+    "jwks_uri",
+    "orgSlug",
+    "clientId",
+)
+_ADMIN_METADATA = {
+    "type": "object",
+    "properties": {name: {"type": "string"} for name in _ADMIN_METADATA_FIELDS},
+    "required": list(_ADMIN_METADATA_FIELDS),
+}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_ADMIN_METADATA_OPERATION = {
+    "operationId": "metadata_retrieve",
+    "summary": "Where a CLI or GUI finds the admin issuer",
+    "description": "The admin issuer, its endpoints and the CLI's client id. No authentication.",
+    "tags": ["metadata"],
+    "security": [],
+    "responses": {
+        "200": {
+            "description": "",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AdminMetadata"}}},
+        },
+        "503": {"description": "ServiceUnavailable (porta_init has not run)", "content": _ERROR_CONTENT},
+    },
+}
+
+
+@functools.cache
+def unpaginated(item_serializer) -> object:
+    """The envelope ``{"data": [...]}`` of a short list that is never paginated."""
+    return inline_serializer(
+        name=f"{item_serializer.__name__.removesuffix('Serializer')}Set",
+        fields={"data": item_serializer(many=True)},
+    )

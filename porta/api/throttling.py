@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from porta import ratelimit
 from porta.api.errors import error_response
-from porta.metrics import THROTTLED_REQUESTS
+from porta.core import ratelimit
+from porta.core.metrics import THROTTLED_REQUESTS
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

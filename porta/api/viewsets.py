@@ -21,12 +21,12 @@ from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, Unsupp
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from porta.api.errors import NotFound, ValidationFailed
 from porta.api.etag import IfMatch, etag_for
 from porta.api.pagination import ordering_from_request, paginate
 from porta.api.principal import Principal
-from porta.ids import parse_uuid
-from porta.slugs import SLUG_MAX
+from porta.core.errors import NotFound, ValidationFailed
+from porta.core.ids import parse_uuid
+from porta.core.slugs import SLUG_MAX
 
 _FORBIDDEN_OVERRIDES = ("get_queryset", "get_object")
 
@@ -69,6 +69,20 @@ class PathParent:
     organization_field: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PathRow:
+    """A row a route names in its path besides its own rows and its parent, e.g. the user of
+    ``/applications/{id}/claims/users/{user_id}``. Declared on the viewset, resolved by
+    ``path_row`` within the caller's organization like every other row."""
+
+    #: The path keyword naming the row (by id, or by slug: see ``key_lookup``).
+    kwarg: str
+    model: type[Model]
+    not_found: str
+    #: Path from the row to its organization's id; None for global rows.
+    organization_field: str | None = None
+
+
 def apply_filterset(filterset_class, request, queryset: QuerySet) -> QuerySet:
     """Filter ``queryset`` by the request's query; an invalid filter value is a 400 naming it."""
     filterset = filterset_class(request.query_params, queryset=queryset, request=request)
@@ -108,7 +122,8 @@ class PortaViewSet(GenericViewSet):
 
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         # A method the route does not serve is a 405 before any authentication or permission.
-        if request.method.lower() not in self.action_map and request.method != "HEAD":
+        # (HEAD is in the action map exactly where GET is: DRF maps it there.)
+        if request.method.lower() not in self.action_map:
             raise MethodNotAllowed(request.method)
         # DRF silently ignores a body sent without a Content-Type; the contract says 415.
         if request.method in ("POST", "PUT", "PATCH") and not request.content_type:
@@ -124,6 +139,15 @@ class PortaViewSet(GenericViewSet):
             raise PermissionDenied("Organization-scoped credentials cannot use this resource")
         if self.parent is not None:
             self.path_parent()
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        """The ``Allow`` header: the methods this route serves (DRF would add OPTIONS, which
+        answers 405 here because the OpenAPI schema is the self-description)."""
+        action_map = getattr(self, "action_map", None)
+        if action_map is None:
+            return super().allowed_methods
+        return [method.upper() for method in action_map]
 
     def _global_for(self, principal: Any) -> bool:
         """Whether this action is out of reach of ``principal``'s organization scope."""
@@ -173,15 +197,54 @@ class PortaViewSet(GenericViewSet):
         if "_path_parent" not in self.__dict__:
             spec = self.parent
             model = self.get_queryset().model._meta.get_field(spec.field).related_model
-            rows = model._default_manager.all()
-            scope = self.principal.scope_organization_id
-            if scope is not None and spec.organization_field is not None:
-                rows = rows.filter(**{spec.organization_field: scope})
-            lookup = key_lookup(model, self.kwargs[spec.kwarg])
-            self._path_parent = next(iter(rows.filter(lookup)[:1]), None) if lookup is not None else None
+            self._path_parent = self._scoped_row(model, self.kwargs[spec.kwarg], spec.organization_field)
         if self._path_parent is None:
             raise NotFound(self.parent.not_found)
         return self._path_parent
+
+    def path_row(self, spec: PathRow) -> Any:
+        """The row ``spec`` declares for this route's path, within the caller's organization;
+        unknown, malformed or another organization's → 404."""
+        return self.scoped_row(
+            spec.model,
+            self.kwargs[spec.kwarg],
+            organization_field=spec.organization_field,
+            not_found=spec.not_found,
+        )
+
+    def scoped_row(
+        self, model: type[Model] | QuerySet, value: Any, *, organization_field: str | None, not_found: str
+    ) -> Any:
+        """The row of ``model`` (or of a queryset of it, to join what the caller reads) that
+        ``value`` (a path segment, or an id named in the request body) names within the caller's
+        organization; unknown, malformed or another organization's → 404 ``not_found``, never a
+        403 that confirms it exists."""
+        row = self._scoped_row(model, str(value), organization_field)
+        if row is None:
+            raise NotFound(not_found)
+        return row
+
+    def _scoped_row(self, model: type[Model] | QuerySet, value: str, organization_field: str | None) -> Any:
+        """The row of ``model`` that ``value`` names (by id or slug) within the caller's
+        organization scope, or None: the one lookup behind every row a path or body names."""
+        rows = model.all() if isinstance(model, QuerySet) else model._default_manager.all()
+        model = rows.model
+        scope = self.principal.scope_organization_id
+        if scope is not None and organization_field is not None:
+            rows = rows.filter(**{organization_field: scope})
+        lookup = key_lookup(model, value)
+        return next(iter(rows.filter(lookup)[:1]), None) if lookup is not None else None
+
+    def check_body_organization(
+        self, organization_id: Any, *, not_found: str = "Organization not found"
+    ) -> None:
+        """An organization named by id in the request body, for a service that resolves it itself,
+        must be within the caller's scope: another tenant's organization is a 404,
+        indistinguishable from one that does not exist (whether it exists and accepts members
+        is the service's to say). Other rows a body names are resolved by ``scoped_row``."""
+        scope = self.principal.scope_organization_id
+        if scope is not None and organization_id != scope:
+            raise NotFound(not_found)
 
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
@@ -230,23 +293,27 @@ class PortaViewSet(GenericViewSet):
             return queryset
         return apply_filterset(self.filterset_class, self.request, queryset)
 
-    def list_response(
+    def list_response(self) -> Response:
+        """A page (or cursor page) of this resource's rows, scoped and filtered."""
+        return self.unscoped_list_response(self.filtered(self.get_queryset()))
+
+    def unscoped_list_response(
         self,
-        queryset: QuerySet | None = None,
+        queryset: QuerySet,
         *,
         serializer=None,
         sort_fields: dict[str, str] | None = None,
     ) -> Response:
-        """A page (or cursor page) of ``queryset`` (default: this resource, filtered). Nested
-        collections of another kind name their ``serializer`` and ``sort_fields``."""
+        """A page (or cursor page) of ``queryset`` exactly as given: no tenancy is applied, so
+        the caller answers for its rows (the collection of a row it has already resolved in
+        scope, e.g. a scoped user's roles). Collections of another kind name their
+        ``serializer`` and ``sort_fields``."""
         ordering = ordering_from_request(
             self.request.query_params,
             sort_fields=sort_fields or self.sort_fields,
             default_sort=self.default_sort,
             default_order=self.default_order,
         )
-        if queryset is None:
-            queryset = self.filtered(self.get_queryset())
         return paginate(
             self.request,
             queryset,

@@ -95,7 +95,7 @@ class RoleViewSet(PortaViewSet):
     @action(detail=True, methods=["get"])
     def permissions(self, request, application_id=None, pk=None):
         role = self.role()
-        return self.list_response(
+        return self.unscoped_list_response(
             selectors.permissions_of_role(role.id), serializer=PermissionSerializer, sort_fields=_NAMED_SORT
         )
 
@@ -130,7 +130,7 @@ class RoleViewSet(PortaViewSet):
         """The users holding the role, of every organization or of ``organizationId``."""
         role = self.role()
         holders = selectors.holders_of(role.id, organization_id=query_uuid(request, "organizationId"))
-        return self.list_response(
+        return self.unscoped_list_response(
             holders,
             serializer=UserSerializer,
             sort_fields={"createdAt": "created_at", "email": "email"},

@@ -76,3 +76,18 @@ class ResolvedPermissionsSerializer(serializers.Serializer):
     applicationId = serializers.UUIDField(allow_null=True)
     roles = serializers.ListField(child=serializers.CharField())
     permissions = serializers.ListField(child=serializers.CharField())
+
+
+def user_roles_export(user) -> list[dict]:
+    """The ``roles`` section of a user's export (organizations.api.user_export)."""
+    from rbac.selectors import assignments_of_user
+
+    return [
+        {
+            "roleId": str(assignment.role_id),
+            "slug": assignment.role.slug,
+            "name": assignment.role.name,
+            "applicationId": str(assignment.role.application_id),
+        }
+        for assignment in assignments_of_user(user.id)
+    ]

@@ -87,7 +87,7 @@ class PermissionViewSet(PortaViewSet):
     def roles(self, request, application_id=None, pk=None):
         """The roles that grant this permission."""
         permission = self.get_object()
-        return self.list_response(
+        return self.unscoped_list_response(
             selectors.roles_granting(permission.id),
             serializer=RoleSerializer,
             sort_fields={"createdAt": "created_at", "name": "name", "slug": "slug"},

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from audit.context import Actor
 from audit.writes import Audited
 from organizations.models import User
-from porta.api.errors import Conflict, ValidationFailed
-from porta.invalidation import principals_changed
+from porta.core.context import Actor
+from porta.core.errors import Conflict, ValidationFailed
+from porta.core.invalidation import principals_changed
 from rbac.admin_roles import ADMIN_APP_SLUG, SUPER_ADMIN_ROLES
 from rbac.grants import ensure_can_grant_roles
 from rbac.models import Role, UserRole

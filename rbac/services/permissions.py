@@ -10,10 +10,10 @@ from typing import Any
 from django.db import transaction
 
 from applications.models import Application
-from audit.context import Actor
 from audit.writes import Audited, Precondition, lock, wire_fields
-from porta.api.errors import Conflict, ValidationFailed
-from porta.slugs import checked_slug, unique_slug
+from porta.core.context import Actor
+from porta.core.errors import Conflict, ValidationFailed
+from porta.core.slugs import checked_slug, unique_slug
 from rbac.models import Permission
 
 #: ``module:resource:action`` and more: at least three colon-separated lowercase segments.

@@ -1,7 +1,7 @@
 """Writes to the roles of an application and to the permissions each role grants.
 
 Every write is one transaction with its audit entry, and bumps the PRINCIPALS stamp (model
-signals, or :func:`porta.invalidation.principals_changed` after bulk writes), so resolutions
+signals, or :func:`porta.core.invalidation.principals_changed` after bulk writes), so resolutions
 cached by :func:`rbac.selectors.resolve` and admin authorizations are dropped at once.
 Roles of the ``porta-admin`` application are Porta's own admin roles: adding a permission to one
 is granting admin power, so it passes the no-self-escalation rule (:mod:`rbac.grants`).
@@ -17,11 +17,11 @@ from typing import Any
 from django.db import transaction
 
 from applications.models import Application
-from audit.context import Actor
 from audit.writes import Audited, Precondition, lock, wire_fields
-from porta.api.errors import Conflict, Forbidden, ValidationFailed
-from porta.invalidation import principals_changed
-from porta.slugs import checked_slug, slug_for, unique_slug
+from porta.core.context import Actor
+from porta.core.errors import Conflict, Forbidden, ValidationFailed
+from porta.core.invalidation import principals_changed
+from porta.core.slugs import checked_slug, slug_for, unique_slug
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant
 from rbac.models import Permission, Role, RolePermission
@@ -56,11 +56,15 @@ def role_create(
     name: str,
     slug: str | None = None,
     description: str | None = None,
+    is_system: bool = False,
 ) -> Role:
     """Add a role to an application. An explicit slug taken in the application is a 409; a slug
-    generated from the name is made unique (``-2``, ``-3`` …)."""
+    generated from the name is made unique (``-2``, ``-3`` …). ``is_system`` marks a built-in
+    admin role (porta_init's), whose slug cannot change and which cannot be deleted."""
     slug = slug_for(name, slug, taken=application.roles.all(), suffix="role", problem=role_slug_problem)
-    role = Role(application=application, name=name, slug=slug, description=description or "")
+    role = Role(
+        application=application, name=name, slug=slug, description=description or "", is_system=is_system
+    )
     with unique_slug(slug):
         role.save(force_insert=True)
     AUDITED.record_created("role.created", actor=actor, row=role)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from porta.api.serializers import StrictSerializer, TimestampField
-from porta.durations import DurationField
+from porta.core.durations import DurationField
 
 
 class RecoveryCreateSerializer(StrictSerializer):

@@ -7,10 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from organizations.models import User
-from porta.api.errors import NotFound
 from porta.api.serializers import iso_ms
 from porta.api.viewsets import PortaViewSet
-from porta.ids import parse_uuid
 from recovery import services
 from recovery.api.serializers import RecoveryCodeSerializer, RecoveryCreateSerializer, RecoveryLinkSerializer
 
@@ -29,12 +27,14 @@ class RecoveryViewSet(PortaViewSet):
     def scoped_queryset(self) -> QuerySet:
         return User.objects.select_related("organization")
 
-    def _user(self, user_id: str) -> User:
-        pk = parse_uuid(user_id)
-        user = self.get_queryset().filter(pk=pk).first() if pk is not None else None
-        if user is None:
-            raise NotFound(self.not_found_message)
-        return user
+    def _user(self, user_id) -> User:
+        """The user the body names, within the caller's organization."""
+        return self.scoped_row(
+            User.objects.select_related("organization"),
+            user_id,
+            organization_field="organization_id",
+            not_found=self.not_found_message,
+        )
 
     @extend_schema(request=RecoveryCreateSerializer, responses={201: RecoveryLinkSerializer})
     @action(detail=False, methods=["post"])

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import porta.ids
+import porta.core.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RecoveryToken',
             fields=[
-                ('id', models.UUIDField(default=porta.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('id', models.UUIDField(default=porta.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('link', 'Link'), ('code', 'Code')], max_length=10)),
                 ('token_hash', models.CharField(max_length=64, unique=True)),
                 ('code_hash', models.CharField(blank=True, default='', max_length=64)),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.context import Actor
 from keys import services
+from porta.core.context import Actor
 
 ACTOR = Actor.system("manage.py reencrypt_signing_keys")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.context import Actor
 from keys import services
-from porta.durations import parse_duration
+from porta.core.context import Actor
+from porta.core.durations import parse_duration
 
 ACTOR = Actor.system("manage.py rotate_signing_keys")
 

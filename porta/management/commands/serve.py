@@ -23,7 +23,7 @@ REQUEST_TIMEOUT = 120
 
 
 def _number(given: str | None, option: str, default: float, *, kind: type, minimum: float, unit: str):
-    """The command-line option if given, else the setting (its variable is checked in porta/config.py)."""
+    """The command-line option if given, else the setting (its variable is checked in core/config.py)."""
     if given is None:
         return default
     name, raw = option, given

@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "porta.api.authentication.BearerAuthentication"
+    target_class = "authn.authentication.BearerAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

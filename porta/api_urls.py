@@ -9,6 +9,7 @@ from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
+from invitations.api.urls import urlpatterns as invitation_urls
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
@@ -16,6 +17,7 @@ from organizations.api.views import OrganizationViewSet
 from porta.api.routers import PortaRouter
 from porta.views import admin_metadata
 from rbac.api.role_views import RoleViewSet
+from rbac.api.urls import urlpatterns as user_role_urls
 from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
 
@@ -45,5 +47,9 @@ urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Apps that add routes under another app's resource register them themselves; invitations
+    # first, so that ``users/invite`` is not read as a user id.
+    *invitation_urls,
+    *user_role_urls,
     *router.urls,
 ]

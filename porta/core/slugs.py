@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from porta.api.errors import Conflict, ValidationFailed
+from porta.core.errors import Conflict, ValidationFailed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$")
 SLUG_MAX = 100

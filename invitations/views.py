@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from organizations import invitation_services as services
+from invitations import services
 
 
 def _unavailable(request, exc: services.InvitationUnavailable):

@@ -12,7 +12,7 @@ import secrets
 import subprocess
 import sys
 
-from porta.testing.servers import postgres, redis
+from testing.servers import postgres, redis
 
 
 def main(argv: list[str]) -> int:

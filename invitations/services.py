@@ -1,4 +1,8 @@
-"""Accepting an invitation, and the roles and claim values an inviter attaches to one.
+"""Invitations: inviting a user to an organization (the e-mail carries a one-time token),
+accepting one, and the roles and claim values an inviter attaches to one.
+
+This app sits above users (organizations), roles (rbac) and claims (applications), which it
+orchestrates; none of them imports it. The ``Invitation`` rows stay in organizations' tables.
 
 Pre-assignments (upstream §8: ``roles[{applicationId, roleId}]``, ``claims[{applicationId,
 claimDefinitionId, value}]``) are checked when the invitation is made — the roles exist in their
@@ -10,8 +14,10 @@ transaction that spends the token. A role or claim deleted in between is skipped
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,16 +25,21 @@ from django.utils import timezone
 from applications.models import ClaimDefinition
 from applications.services import claims as claim_services
 from audit import services as audit
-from audit.context import Actor
-from organizations.models import Invitation, User, UserStatus
-from porta import onetime
-from porta.api.errors import ValidationFailed
+from courier.services import message_enqueue
+from organizations import user_services
+from organizations.models import Invitation, Organization, User, UserStatus
+from organizations.services import organization_accepting_members
+from porta.core import onetime
+from porta.core.context import Actor
+from porta.core.errors import NotFound, ValidationFailed
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
 from rbac.models import Role
 from rbac.selectors import AdminAuthorization
 from rbac.services import assignments as assignment_services
 from recovery.services import password_problems
+
+INVITATION_TTL = timedelta(days=7)
 
 
 class InvitationUnavailable(Exception):
@@ -78,6 +89,79 @@ def pre_assignments(
                 raise _invalid("claims", f"Invalid value for claim '{claim.name}': {problem}")
             checked_claims.append({"claimId": str(claim.id), "value": item["value"]})
     return {"roleIds": role_ids, "claims": checked_claims} if role_ids or checked_claims else {}
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: Actor,
+    organization: Organization,
+    email: str,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    locale: str | None = None,
+    personal_message: str | None = None,
+    pre_assignments: dict[str, Any] | None = None,
+) -> tuple[User, bool, Invitation]:
+    """Create the user if missing, invalidate earlier open invitations, issue a 7-day token and
+    e-mail it (through courier). ``pre_assignments`` (checked by :func:`pre_assignments`) are
+    applied when the invitee accepts.
+    Returns (user, created, invitation). A suspended or archived organization invites nobody
+    (422), not even an existing user."""
+    if organization_accepting_members(organization.id) is None:
+        raise NotFound("Organization not found")
+    user = User.objects.filter(organization=organization, email__iexact=email).first()
+    created = user is None
+    if created:
+        fields = {k: v for k, v in {"given_name": given_name, "family_name": family_name}.items() if v}
+        if locale:
+            fields["locale"] = locale
+        user = user_services.user_create(actor=actor, organization=organization, email=email, **fields)
+    now = timezone.now()
+    Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    new = onetime.issue(INVITATION_TTL)
+    token = new.token
+    invitation = Invitation.objects.create(
+        organization=organization,
+        user=user,
+        token_hash=new.token_hash,
+        expires_at=new.expires_at,
+        pre_assignments=pre_assignments or {},
+    )
+    context = invitation_context(organization, user, token, personal_message=personal_message)
+    message_enqueue(
+        actor=actor,
+        organization_id=organization.id,
+        recipient=user.email,
+        template="invitation",
+        context=context,
+    )
+    audit.record(
+        event_type="user.invited",
+        actor=actor,
+        organization_id=user.organization_id,
+        target_type="user",
+        target_id=user.id,
+        metadata={
+            "invitationId": str(invitation.id),
+            "created": created,
+            "preAssignments": invitation.pre_assignments,
+        },
+    )
+    return user, created, invitation
+
+
+def invitation_context(
+    organization: Organization, user_or_email: User | str, token: str, *, personal_message: str | None = None
+) -> dict[str, Any]:
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    return {
+        "organization_name": organization.name,
+        "email": email,
+        "invitation_link": f"{settings.PORTA_PUBLIC_URL}/{organization.slug}/auth/accept-invite/{token}",
+        "personal_message": personal_message or "",
+        "expires_at": (timezone.now() + INVITATION_TTL).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def _usable(token: str, org_slug: str) -> Invitation:

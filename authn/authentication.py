@@ -41,9 +41,9 @@ from keys.tokens import TokenInvalid, verify_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import Session
 from organizations.selectors import UserStanding, standing_from_row, standing_sql
-from porta import versions
 from porta.api.principal import Principal
-from porta.ids import parse_uuid
+from porta.core import versions
+from porta.core.ids import parse_uuid
 from rbac.admin_roles import SUPER_ADMIN_ROLES
 from rbac.selectors import AdminAuthorization, admin_authorization
 

@@ -229,7 +229,7 @@ class Env:
 
     def seconds(self, name: str, default: int, *, min: int = 1, max: int = _MAX_SECONDS) -> int:
         """Seconds as a whole number (``900``) or a duration (``15m``, ``1h30m``, ``30d``)."""
-        from porta.durations import parse_duration
+        from porta.core.durations import parse_duration
 
         def parse(value: str) -> int:
             if re.fullmatch(r"[-+]?\d+", value):
@@ -245,7 +245,7 @@ class Env:
 
     def duration(self, name: str, default: str) -> str:
         """A duration like ``90d`` or ``2160h``, kept as text (its users parse it)."""
-        from porta.durations import parse_duration
+        from porta.core.durations import parse_duration
 
         def parse(value: str) -> str:
             try:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
-from porta.metrics import RATE_LIMIT_BACKEND_ERRORS
-from porta.redis import get_redis
+from porta.core.metrics import RATE_LIMIT_BACKEND_ERRORS
+from porta.core.redis import get_redis
 
 logger = logging.getLogger("porta.ratelimit")
 

@@ -1,7 +1,7 @@
 """One-time tokens: invitation links, recovery links and codes share this one primitive.
 
 A token is 256 random bits from ``secrets``, shown once (in a link) and stored only as its keyed
-hash (HMAC-SHA256 with the server pepper, porta.tokens). It expires, and it is spent at most once:
+hash (HMAC-SHA256 with the server pepper, porta.core.tokens). It expires, and it is spent at most once:
 spending is a single conditional UPDATE (``... WHERE used_at IS NULL AND expires_at > now``), so of
 two concurrent spends PostgreSQL lets exactly one change the row — the other waits for the row
 lock, re-reads the row and matches nothing.
@@ -17,7 +17,7 @@ from typing import TypeVar
 from django.db import models
 from django.utils import timezone
 
-from porta.tokens import keyed_hash, matches, new_secret
+from porta.core.tokens import keyed_hash, matches, new_secret
 
 
 class OneTimeToken(models.Model):

@@ -43,7 +43,7 @@ def one_line(exc: BaseException) -> str:
 
 def log_unavailable(request: HttpRequest | None, exc: BaseException) -> None:
     """One line per failed request: where, the request id, and what the driver said."""
-    from audit.context import current_request_context
+    from porta.core.context import current_request_context
 
     where = f"{request.method} {request.path}" if request is not None else "-"
     logger.error(

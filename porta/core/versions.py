@@ -12,7 +12,7 @@ recreated after a loss is one no process has seen), and every stamp a process re
 *outage epoch*, which goes up each time this process fails to reach Redis: a copy cached before
 an outage the process noticed never matches a stamp read after it, even if Redis kept its data
 and the bump of a change made during the outage was lost. Revocations do not rest on stamps at
-all: authentication reads them from PostgreSQL on every request (porta.api.authentication).
+all: authentication reads them from PostgreSQL on every request (authn.authentication).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import uuid
 
 import redis as redis_lib
 
-from porta.redis import get_redis
+from porta.core.redis import get_redis
 
 logger = logging.getLogger("porta.versions")
 
