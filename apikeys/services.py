@@ -15,11 +15,12 @@ from django.utils import timezone
 from apikeys import usage
 from apikeys.models import GLOBAL_PREFIX, ORGANIZATION_PREFIX, AdminApiKey
 from apikeys.selectors import API_KEYS_STAMP
-from audit import services as audit
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, wire_fields
 from organizations.services import organization_accepting_members
 from porta.core import versions
 from porta.core.context import Actor
-from porta.core.errors import InvalidTransition, NotFound, ValidationFailed
+from porta.core.errors import NotFound, ValidationFailed
 from porta.core.tokens import keyed_hash, new_secret
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
@@ -30,26 +31,16 @@ SECRET_BYTES = 32  # 256 bits
 SECRET_WARNING = "Store the secret securely. It will not be shown again."
 
 
-def _snapshot(key: AdminApiKey) -> dict:
-    return {
-        "name": key.name,
-        "organizationId": key.organization_id,
-        "roles": key.roles,
-        "prefix": key.prefix,
-        "lastFour": key.last_four,
-        "expiresAt": key.expires_at,
-    }
-
-
-def _audit(event_type: str, actor: Actor, key: AdminApiKey, **details) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=key.organization_id,
-        target_type="api_key",
-        target_id=key.id,
-        **details,
-    )
+#: What a key is, never its secret or hash.
+AUDITED = Audited(
+    target_type="api_key",
+    fields=wire_fields("name", "organization_id", "roles", "prefix", "last_four", "expires_at"),
+    organization=lambda key: key.organization_id,
+)
+#: A key has no status column: it is revoked once its ``revoked_at`` is set, for good.
+API_KEY_TRANSITIONS: dict[str, Transition] = {
+    "revoke": Transition(frozenset({"active"}), "revoked", "api_key.revoked"),
+}
 
 
 def _check_roles(roles: Sequence[str]) -> list[str]:
@@ -106,20 +97,36 @@ def api_key_create(
         expires_at=expires_at,
         created_by_id=created_by_id,
     )
-    _audit("api_key.created", actor, key, changes=audit.diff({}, _snapshot(key)))
+    AUDITED.record_created("api_key.created", actor=actor, row=key)
     return key, plaintext
+
+
+def _revocation_state(key: AdminApiKey) -> str:
+    return "revoked" if key.revoked_at is not None else "active"
+
+
+def _stamp_revocation(key: AdminApiKey, change: Change) -> None:
+    key.revoked_at = change.now
+    change.save_fields.append("revoked_at")
+    change.metadata.update(name=key.name, lastFour=key.last_four)
+
+
+API_KEY_STATUS = StateMachine(
+    noun="API key",
+    table=API_KEY_TRANSITIONS,
+    audited=AUDITED,
+    field=None,
+    state=_revocation_state,
+    effect=_stamp_revocation,
+    refusal="API key is already {state}",
+)
 
 
 @transaction.atomic
 def api_key_revoke(*, actor: Actor, key: AdminApiKey) -> AdminApiKey:
     """Irreversible; the row stays for the audit trail. Every process refuses the key on its next
     request (the API_KEYS stamp is bumped once the revocation is committed)."""
-    key = AdminApiKey.objects.select_for_update().get(pk=key.pk)
-    if key.revoked_at is not None:
-        raise InvalidTransition("API key is already revoked")
-    key.revoked_at = timezone.now()
-    key.save(update_fields=["revoked_at", "updated_at"])
-    _audit("api_key.revoked", actor, key, metadata={"name": key.name, "lastFour": key.last_four})
+    key = transition(API_KEY_STATUS, key, "revoke", actor=actor)
     # Bumped now and again once committed: a process that refetched the row in between (and saw
     # it unrevoked) would otherwise keep that stale copy under the new stamp.
     versions.bump(API_KEYS_STAMP)

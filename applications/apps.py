@@ -6,7 +6,7 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self) -> None:
         from applications.api.claim_serializers import user_claim_values_export
-        from applications.client_selectors import client_count_of
+        from applications.selectors.clients import client_count_of
         from organizations import extensions
 
         extensions.cascade_counters["clients"] = client_count_of

@@ -35,8 +35,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from apikeys import selectors as api_key_selectors
 from apikeys import usage as api_key_usage
 from apikeys.models import AdminApiKey
+from keys.keyring import keyring
 from keys.models import SigningKey, SigningKeyStatus
-from keys.services import keyring
 from keys.tokens import TokenInvalid, verify_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import Session

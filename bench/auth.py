@@ -88,7 +88,7 @@ def measure_steps(env: dict[str, str], token: str, api_key: str, calls: int) -> 
     from apikeys import selectors as key_selectors
     from applications.models import Application
     from authn import authentication
-    from keys.services import keyring
+    from keys.keyring import keyring
     from organizations.selectors import user_standing
     from porta.core import versions
     from porta.core.tokens import keyed_hash

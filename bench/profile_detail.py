@@ -182,7 +182,7 @@ def direct_timings(application, path: str, token: str, count: int) -> list[tuple
     principal_from_access_token = _internal("authn.authentication", "principal_from_access_token")
     admin_api_audience = _internal("authn.authentication", "admin_api_audience")
     verify_access_token = _internal("keys.tokens", "verify_access_token")
-    keyring = _internal("keys.services", "keyring")
+    keyring = _internal("keys.keyring", "keyring")
     versions = _internal("porta.core.versions")
     admin_authorization = _internal("rbac.selectors", "admin_authorization")
 

@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from email.utils import parseaddr
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from audit import services as audit
+from audit.writes import Audited
 from courier.models import Attempt, AttemptOutcome, Message, MessageStatus
 from courier.templates import render_message
 from porta.core.context import Actor
@@ -32,15 +31,13 @@ COURIER_ACTOR = Actor.system("courier")
 logger = logging.getLogger("porta.courier")
 
 
-def _audit(event_type: str, actor: Actor, message: Message, **metadata: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=message.organization_id,
-        target_type="courier_message",
-        target_id=message.id,
-        metadata={"template": message.template, **metadata},
-    )
+#: A message is named by its template; never its recipient's content.
+AUDITED = Audited(
+    target_type="courier_message",
+    fields={},
+    organization=lambda message: message.organization_id,
+    metadata=lambda message: {"template": message.template},
+)
 
 
 def message_enqueue(
@@ -55,7 +52,7 @@ def message_enqueue(
         )
         message.seal_body(text, html)
         message.save()
-        _audit("courier.message.queued", actor, message)
+        AUDITED.record("courier.message.queued", actor=actor, row=message)
         message_id = str(message.id)
         transaction.on_commit(lambda: _dispatch(message_id))
     return message
@@ -120,7 +117,12 @@ def _claim(message_id: str) -> tuple[Message, Attempt] | None:
             interrupted.outcome = AttemptOutcome.INTERRUPTED
             interrupted.save(update_fields=["outcome"])
             message.last_error = f"attempt {interrupted.number} was interrupted (the worker stopped)"
-            _audit("courier.message.interrupted", COURIER_ACTOR, message, attempt=interrupted.number)
+            AUDITED.record(
+                "courier.message.interrupted",
+                actor=COURIER_ACTOR,
+                row=message,
+                metadata={"attempt": interrupted.number},
+            )
         if message.send_count >= settings.PORTA_COURIER_MAX_ATTEMPTS:
             _abandon(message)
             return None
@@ -137,12 +139,11 @@ def _abandon(message: Message) -> None:
     message.status = MessageStatus.ABANDONED
     message.next_attempt_at = None
     message.save(update_fields=["status", "last_error", "next_attempt_at"])
-    _audit(
+    AUDITED.record(
         "courier.message.abandoned",
-        COURIER_ACTOR,
-        message,
-        attempts=message.send_count,
-        error=message.last_error,
+        actor=COURIER_ACTOR,
+        row=message,
+        metadata={"attempts": message.send_count, "error": message.last_error},
     )
 
 
@@ -217,7 +218,12 @@ def _deliver(message_id: str) -> int | None:
             message.sent_at = attempt.finished_at
             message.next_attempt_at = None
             message.save(update_fields=["status", "sent_at", "next_attempt_at"])
-            _audit("courier.message.sent", COURIER_ACTOR, message, attempts=message.send_count)
+            AUDITED.record(
+                "courier.message.sent",
+                actor=COURIER_ACTOR,
+                row=message,
+                metadata={"attempts": message.send_count},
+            )
             return None
         message.last_error = error
         if message.send_count >= settings.PORTA_COURIER_MAX_ATTEMPTS:
@@ -227,5 +233,10 @@ def _deliver(message_id: str) -> int | None:
         message.status = MessageStatus.QUEUED
         message.next_attempt_at = timezone.now() + datetime.timedelta(seconds=delay)
         message.save(update_fields=["status", "last_error", "next_attempt_at"])
-        _audit("courier.message.failed", COURIER_ACTOR, message, attempt=message.send_count, error=error)
+        AUDITED.record(
+            "courier.message.failed",
+            actor=COURIER_ACTOR,
+            row=message,
+            metadata={"attempt": message.send_count, "error": error},
+        )
         return delay

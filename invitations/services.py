@@ -22,8 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from applications import claim_services
 from applications.models import ClaimDefinition
+from applications.services import claims as claim_services
 from audit import services as audit
 from courier.services import message_enqueue
 from organizations import user_services
@@ -32,11 +32,11 @@ from organizations.services import organization_accepting_members
 from porta.core import onetime
 from porta.core.context import Actor
 from porta.core.errors import NotFound, ValidationFailed
-from rbac import assignment_services
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant_roles
 from rbac.models import Role
 from rbac.selectors import AdminAuthorization
+from rbac.services import assignments as assignment_services
 from recovery.services import password_problems
 
 INVITATION_TTL = timedelta(days=7)

@@ -1,47 +1,26 @@
-"""Signing-key lifecycle and the per-process keyring used to sign and verify tokens."""
+"""Signing-key lifecycle: generation, rotation, revocation and re-encryption of the keys (the
+per-process keyring that signs and verifies with them is keys.keyring)."""
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
-import json
-import threading
-import time
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
-from jwt.algorithms import ECAlgorithm
 
-from audit import services as audit
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, wire_fields
 from keys import crypto
-from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
-from porta.core import versions
+from keys.keyring import invalidate_keyring, jwk_thumbprint, public_jwk
+from keys.models import SigningKey, SigningKeyStatus
 from porta.core.context import Actor
 from porta.core.durations import parse_duration
 from porta.core.errors import Conflict, InvalidTransition
-
-PUBLISHED_STATUSES = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED)
-
-
-def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
-    return ECAlgorithm.to_jwk(public_key, as_dict=True)
-
-
-def jwk_thumbprint(jwk: dict[str, str]) -> str:
-    """RFC 7638 thumbprint: the kid is derived from the key, never chosen."""
-    canonical = json.dumps(
-        {k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True
-    )
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
-
 
 _GENERATABLE = (SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE)
 
@@ -66,14 +45,18 @@ def _new_key_row(status: str) -> SigningKey:
     )
 
 
-def _audit(event_type: str, actor: Actor, key: SigningKey, **metadata: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        target_type="signing_key",
-        target_id=key.id,
-        metadata={"kid": key.kid, **metadata},
-    )
+#: Signing keys are global; every entry names the key by its kid.
+AUDITED = Audited(
+    target_type="signing_key", fields=wire_fields("status"), metadata=lambda key: {"kid": key.kid}
+)
+#: Only revocation is a change of one key; a rotation moves the whole keyring at once.
+SIGNING_KEY_TRANSITIONS: dict[str, Transition] = {
+    "revoke": Transition(
+        frozenset({SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED}),
+        SigningKeyStatus.REVOKED,
+        "key.revoked",
+    ),
+}
 
 
 def _lock_signing_keys() -> list[SigningKey]:
@@ -97,7 +80,7 @@ def signing_key_generate(*, actor: Actor, status: str = SigningKeyStatus.ACTIVE)
     ):
         raise Conflict("An active signing key exists: rotate (POST /api/admin/keys/rotate) to replace it")
     key = _new_key_row(status)
-    _audit("key.generated", actor, key, status=status)
+    AUDITED.record("key.generated", actor=actor, row=key, metadata={"status": status})
     transaction.on_commit(invalidate_keyring)
     return key
 
@@ -151,26 +134,28 @@ def signing_key_rotate(*, actor: Actor) -> RotationResult:
     for key in plan.retire:
         key.status, key.retired_at = SigningKeyStatus.RETIRED, now
         key.save(update_fields=["status", "retired_at"])
-        _audit("key.retired", actor, key, publishedUntil=key.published_until)
+        AUDITED.record("key.retired", actor=actor, row=key, metadata={"publishedUntil": key.published_until})
     if plan.promote is not None:
         active = plan.promote
         active.status, active.activated_at = SigningKeyStatus.ACTIVE, now
         active.save(update_fields=["status", "activated_at"])
     else:
         active = _new_key_row(SigningKeyStatus.ACTIVE)
-        _audit("key.generated", actor, active, status=SigningKeyStatus.ACTIVE)
-    _audit(
+        AUDITED.record("key.generated", actor=actor, row=active, metadata={"status": SigningKeyStatus.ACTIVE})
+    AUDITED.record(
         "key.rotated",
-        actor,
-        active,
-        promotedFromNext=plan.promote is not None,
-        retiredKids=[key.kid for key in plan.retire],
-        retiredCount=len(plan.retire),
+        actor=actor,
+        row=active,
+        metadata={
+            "promotedFromNext": plan.promote is not None,
+            "retiredKids": [key.kid for key in plan.retire],
+            "retiredCount": len(plan.retire),
+        },
     )
     next_key = None
     if plan.generate_next:
         next_key = _new_key_row(SigningKeyStatus.NEXT)
-        _audit("key.generated", actor, next_key, status=SigningKeyStatus.NEXT)
+        AUDITED.record("key.generated", actor=actor, row=next_key, metadata={"status": SigningKeyStatus.NEXT})
     transaction.on_commit(invalidate_keyring)
     return RotationResult(
         active=active, promoted=plan.promote is not None, retired=plan.retire, next_key=next_key
@@ -209,33 +194,40 @@ def signing_key_rotate_if_due(*, actor: Actor, older_than: datetime.timedelta) -
     return signing_key_rotate(actor=actor)
 
 
-@transaction.atomic
-def signing_key_revoke(*, actor: Actor, key: SigningKey) -> SigningKey:
-    """Withdraw a key at once: it leaves the JWKS and every token it signed fails on the next
-    request. The active key cannot be revoked while it is the only one signing (tokens could not
-    be issued): rotate first, then revoke the key the rotation retired."""
-    signing = _lock_signing_keys()  # first, in the same order as a rotation: no deadlock
-    key = SigningKey.objects.select_for_update().get(pk=key.pk)
-    if key.status == SigningKeyStatus.REVOKED:
-        raise InvalidTransition("Signing key is already revoked")
-    if key.status == SigningKeyStatus.ACTIVE and not any(
-        other.status == SigningKeyStatus.ACTIVE and other.pk != key.pk for other in signing
+def _guard_last_signer(key: SigningKey, action: str) -> None:
+    """Tokens could not be issued without an active key. The keys that sign are locked already."""
+    if (
+        key.status == SigningKeyStatus.ACTIVE
+        and not SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).exclude(pk=key.pk).exists()
     ):
         raise InvalidTransition(
             "Cannot revoke the only active signing key: rotate first (POST /api/admin/keys/rotate), "
             "then revoke the retired key"
         )
-    before = key.status
-    key.status, key.revoked_at = SigningKeyStatus.REVOKED, timezone.now()
-    key.save(update_fields=["status", "revoked_at"])
-    audit.record(
-        event_type="key.revoked",
-        actor=actor,
-        target_type="signing_key",
-        target_id=key.id,
-        changes={"status": {"before": before, "after": SigningKeyStatus.REVOKED}},
-        metadata={"kid": key.kid},
-    )
+
+
+def _stamp_revocation(key: SigningKey, change: Change) -> None:
+    key.revoked_at = change.now
+    change.save_fields.append("revoked_at")
+
+
+SIGNING_KEY_STATUS = StateMachine(
+    noun="signing key",
+    table=SIGNING_KEY_TRANSITIONS,
+    audited=AUDITED,
+    lock_first=_lock_signing_keys,  # in the same order as a rotation: no deadlock
+    guard=_guard_last_signer,
+    effect=_stamp_revocation,
+    refusal="Signing key is already {state}",
+)
+
+
+@transaction.atomic
+def signing_key_revoke(*, actor: Actor, key: SigningKey) -> SigningKey:
+    """Withdraw a key at once: it leaves the JWKS and every token it signed fails on the next
+    request. The active key cannot be revoked while it is the only one signing (tokens could not
+    be issued): rotate first, then revoke the key the rotation retired."""
+    key = transition(SIGNING_KEY_STATUS, key, "revoke", actor=actor)
     transaction.on_commit(invalidate_keyring)
     return key
 
@@ -262,94 +254,7 @@ def signing_keys_reencrypt(*, actor: Actor, dry_run: bool = False) -> Reencrypti
         previous = key.kek_id
         key.kek_id, key.private_key_ciphertext = crypto.encrypt(der, associated_data=key.kid.encode())
         key.save(update_fields=["kek_id", "private_key_ciphertext"])
-        _audit("key.reencrypted", actor, key, fromKekId=previous, toKekId=key.kek_id)
+        AUDITED.record(
+            "key.reencrypted", actor=actor, row=key, metadata={"fromKekId": previous, "toKekId": key.kek_id}
+        )
     return ReencryptionResult(kek_id=kek_id, rewrapped=tuple(key.kid for key in stale), current=current)
-
-
-def _decrypt_private_key(key: SigningKey) -> ec.EllipticCurvePrivateKey:
-    der = crypto.decrypt(key.private_key_ciphertext, kek_id=key.kek_id, associated_data=key.kid.encode())
-    return serialization.load_der_private_key(der, password=None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Keyring:
-    version: str | None
-    loaded_at: float
-    #: Wall-clock moment (epoch seconds) when a retired key in it reaches the end of its
-    #: retention: the keyring is stale from then on, whatever the version stamp says.
-    valid_until: float
-    verifying: dict[str, ec.EllipticCurvePublicKey]
-    signing_kid: str | None
-    signing_key: ec.EllipticCurvePrivateKey | None
-    jwks: dict
-    jwks_bytes: bytes
-    jwks_etag: str
-
-
-_lock = threading.Lock()
-_keyring: _Keyring | None = None
-# A keyring is reloaded at least this often, whatever the version stamps say.
-KEYRING_MAX_AGE = 60.0
-_UNVERSIONED_MAX_AGE = 1.0
-
-
-def invalidate_keyring() -> None:
-    """Every process reloads its keys on its next token operation."""
-    global _keyring
-    versions.bump(versions.KEYS)
-    _keyring = None
-
-
-def _load(version: str | None) -> _Keyring:
-    """Parse the published keys once: ``next`` and ``active`` keys, and ``retired`` keys until
-    their retention ends (then they leave the JWKS and verification without anyone acting)."""
-    now = time.time()
-    retention = retired_key_retention().total_seconds()
-    valid_until = float("inf")
-    cutoff = timezone.now() - retired_key_retention()
-    keys = SigningKey.objects.filter(status__in=PUBLISHED_STATUSES).exclude(
-        status=SigningKeyStatus.RETIRED, retired_at__lte=cutoff
-    )
-    verifying: dict[str, ec.EllipticCurvePublicKey] = {}
-    jwks = []
-    signing_kid = None
-    signing_key = None
-    for key in keys.order_by("-created_at", "-id"):
-        if key.status == SigningKeyStatus.RETIRED and key.retired_at is not None:
-            drops_at = key.retired_at.timestamp() + retention
-            if drops_at <= now:
-                continue
-            valid_until = min(valid_until, drops_at)
-        public_key = serialization.load_pem_public_key(key.public_key_pem.encode())
-        verifying[key.kid] = public_key
-        jwks.append({**public_jwk(public_key), "kid": key.kid, "use": "sig", "alg": "ES256"})
-        if key.status == SigningKeyStatus.ACTIVE and signing_kid is None:
-            signing_kid, signing_key = key.kid, _decrypt_private_key(key)
-    document = {"keys": jwks}
-    body = orjson.dumps(document)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return _Keyring(
-        version, time.monotonic(), valid_until, verifying, signing_kid, signing_key, document, body, etag
-    )
-
-
-def keyring(version: str | None = None, *, versioned: bool = False) -> _Keyring:
-    """The current keys, parsed once per process and reloaded when any process changes them or a
-    retired key's retention ends.
-
-    ``versioned`` callers pass the KEYS stamp they already read (one Redis round trip per
-    request for every stamp); others let this read it.
-    """
-    global _keyring
-    if not versioned:
-        (version,) = versions.read(versions.KEYS)
-    current = _keyring
-    if current is not None and time.time() < current.valid_until:
-        age = time.monotonic() - current.loaded_at
-        if (version is not None and current.version == version and age < KEYRING_MAX_AGE) or (
-            version is None and age < _UNVERSIONED_MAX_AGE
-        ):
-            return current
-    with _lock:
-        _keyring = _load(version)
-        return _keyring

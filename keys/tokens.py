@@ -13,8 +13,8 @@ from typing import Any
 
 import jwt
 
+from keys.keyring import keyring
 from keys.models import VERIFICATION_LEEWAY_SECONDS
-from keys.services import keyring
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 LEEWAY_SECONDS = VERIFICATION_LEEWAY_SECONDS

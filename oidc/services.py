@@ -18,8 +18,8 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from applications.client_services import client_secret_verify
 from applications.models import ApplicationStatus, Client, ClientStatus
+from applications.services.clients import client_secret_verify
 from audit import services as audit
 from keys.tokens import NoSigningKey, sign_access_token
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
@@ -28,6 +28,7 @@ from oidc.session_services import session_revoke, session_start, session_touch
 from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
+from organizations.user_services import AUDITED as USER_AUDITED
 from porta.core.context import Actor, current_request_context
 from porta.core.metrics import TOKENS_ISSUED
 from porta.core.tokens import keyed_hash, new_secret
@@ -211,12 +212,10 @@ def password_grant(
             user=user, client=client, organization=organization, session=session, scope=granted_scope,
             family_id=uuid.uuid4(), grant="password",
         )  # fmt: skip
-        audit.record(
-            event_type="user.login",
+        USER_AUDITED.record(
+            "user.login",
             actor=Actor(type="user", id=user.id, label=user.email),
-            organization_id=organization.id,
-            target_type="user",
-            target_id=user.id,
+            row=user,
             metadata={"clientId": client.client_id, "grantType": "password", "sessionId": str(session.id)},
         )
     return response

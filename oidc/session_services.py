@@ -9,20 +9,30 @@ revocation rests on Redis and none comes back when Redis loses its data.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit import services as audit
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, Precondition, lock, wire_fields
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
+from organizations.user_services import AUDITED as USER_AUDITED
 from porta.core.context import Actor
 from porta.core.errors import Conflict
 
-#: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
-Precondition = Callable[[Session], None]
+#: The session's lifetime as the API shows it.
+AUDITED = Audited(
+    target_type="session",
+    fields=wire_fields("revoked_at", "expires_at"),
+    organization=lambda session: session.organization_id,
+)
+#: A session has no status column: it is revoked once its ``revoked_at`` is set. Revoking a
+#: revoked session changes nothing and is not an error (an idempotent DELETE).
+SESSION_TRANSITIONS: dict[str, Transition] = {
+    "revoke": Transition(frozenset({"active"}), "revoked", "session.revoked"),
+}
 
 #: Sessions that expired longer ago than this are deleted by ``sessions_purge``.
 PURGE_AFTER = datetime.timedelta(days=7)
@@ -43,13 +53,6 @@ def session_start(*, user, client, organization, ip: str | None, user_agent: str
     )
 
 
-def _locked(session: Session, precondition: Precondition | None) -> Session:
-    locked = Session.objects.select_for_update().get(pk=session.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
-
-
 def _revoke(sessions: list[Session], now: datetime.datetime) -> int:
     """Revoke ``sessions`` (locked, active) and their refresh tokens."""
     ids = [s.id for s in sessions]
@@ -62,54 +65,47 @@ def _revoke(sessions: list[Session], now: datetime.datetime) -> int:
     return revoked_tokens
 
 
-@transaction.atomic
+def _revoke_with_tokens(session: Session, change: Change) -> None:
+    change.metadata.update(
+        userId=str(session.user_id),
+        clientId=str(session.client_id),
+        revokedRefreshTokens=_revoke([session], change.now),
+    )
+
+
+SESSION_STATUS = StateMachine(
+    noun="session",
+    table=SESSION_TRANSITIONS,
+    audited=AUDITED,
+    field=None,
+    state=lambda session: "revoked" if session.revoked_at is not None else "active",
+    effect=_revoke_with_tokens,
+    idempotent=True,
+)
+
+
 def session_revoke(*, actor: Actor, session: Session, precondition: Precondition | None = None) -> Session:
     """Revoke one session. Revoking a revoked session changes nothing and is not an error (the
     DELETE is idempotent, as Ory's disableSession); an expired session is revoked all the same,
     so its remaining refresh tokens are spent."""
-    session = _locked(session, precondition)
-    if session.revoked_at is not None:
-        return session
-    now = timezone.now()
-    revoked_tokens = _revoke([session], now)
-    audit.record(
-        event_type="session.revoked",
-        actor=actor,
-        organization_id=session.organization_id,
-        target_type="session",
-        target_id=session.id,
-        changes={"revokedAt": {"before": None, "after": now}},
-        metadata={
-            "userId": str(session.user_id),
-            "clientId": str(session.client_id),
-            "revokedRefreshTokens": revoked_tokens,
-        },
-    )
-    return session
+    return transition(SESSION_STATUS, session, "revoke", actor=actor, precondition=precondition)
 
 
 @transaction.atomic
 def session_extend(*, actor: Actor, session: Session, precondition: Precondition | None = None) -> Session:
     """Ory's extendSession: the session now expires ``PORTA_SESSION_LIFESPAN`` from now (never
     later). A revoked or expired session cannot be brought back: 409."""
-    session = _locked(session, precondition)
+    session = lock(session, precondition)
     now = timezone.now()
     if session.revoked_at is not None:
         raise Conflict("Cannot extend a revoked session")
     if session.expires_at <= now:
         raise Conflict("Cannot extend an expired session")
-    before = session.expires_at
-    session.expires_at = now + datetime.timedelta(seconds=settings.PORTA_SESSION_LIFESPAN)
-    session.save(update_fields=["expires_at"])
-    audit.record(
-        event_type="session.extended",
-        actor=actor,
-        organization_id=session.organization_id,
-        target_type="session",
-        target_id=session.id,
-        changes={"expiresAt": {"before": before, "after": session.expires_at}},
-        metadata={"userId": str(session.user_id)},
-    )
+    with AUDITED.change(
+        "session.extended", actor=actor, row=session, metadata={"userId": str(session.user_id)}
+    ):
+        session.expires_at = now + datetime.timedelta(seconds=settings.PORTA_SESSION_LIFESPAN)
+        session.save(update_fields=["expires_at"])
     return session
 
 
@@ -120,12 +116,10 @@ def user_sessions_revoke(*, actor: Actor, user) -> int:
     now = timezone.now()
     sessions = list(Session.objects.select_for_update().filter(active_q(now), user_id=user.id).order_by("pk"))
     revoked_tokens = _revoke(sessions, now) if sessions else 0
-    audit.record(
-        event_type="user.sessions.revoked",
+    USER_AUDITED.record(
+        "user.sessions.revoked",
         actor=actor,
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
+        row=user,
         metadata={
             "revoked": len(sessions),
             "sessionIds": [str(s.id) for s in sessions],

@@ -9,7 +9,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from keys.services import keyring
+from keys.keyring import keyring
 from oidc import services
 from oidc.services import OAuthError
 

@@ -43,7 +43,8 @@ class OrganizationAdmin(ApiPermissionActions, admin.ModelAdmin):
     search_fields = ("name", "slug")
     readonly_fields = ("id", "slug", "status", "is_super_admin", "created_at", "updated_at")
     ordering = ("-created_at",)
-    actions = [_transition_action(name) for name in ("suspend", "activate", "archive", "restore")]
+    # Every lifecycle transition the API offers, and only those: the rows of the table.
+    actions = [_transition_action(name) for name in services.ORGANIZATION_TRANSITIONS]
 
     def has_add_permission(self, request):  # creation goes through the API (slug rules, audit)
         return False

@@ -20,8 +20,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from audit import services as audit
 from organizations.models import Organization, User, UserStatus
+from organizations.user_services import AUDITED
 from porta.core import ratelimit
 from porta.core.context import Actor, current_request_context
 from porta.core.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
@@ -107,12 +107,10 @@ def _count_failure(counters: list[_Counter], *, channel: str, reason: str) -> No
 
 
 def _audit_failure(user: User, *, channel: str, reason: str) -> None:
-    audit.record(
-        event_type="user.login.failed",
+    AUDITED.record(
+        "user.login.failed",
         actor=Actor(type="user", id=user.id, label=user.email),
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
+        row=user,
         metadata={
             "reason": reason,
             "channel": channel,
@@ -139,12 +137,10 @@ def _register_failure(user: User, *, channel: str, reason: str) -> None:
     user.save(update_fields=fields)
     _audit_failure(user, channel=channel, reason=reason)
     if "status" in fields:
-        audit.record(
-            event_type="user.locked",
+        AUDITED.record(
+            "user.locked",
             actor=Actor.system("auto_lockout"),
-            organization_id=user.organization_id,
-            target_type="user",
-            target_id=user.id,
+            row=user,
             changes={"status": {"before": UserStatus.ACTIVE, "after": UserStatus.LOCKED}},
             metadata={"reason": "auto_lockout", "channel": channel},
         )
@@ -216,11 +212,9 @@ def code_check(*, user: User, matches: Callable[[], bool], channel: str, ip: str
 def login_recorded(*, user: User, channel: str) -> None:
     """Audit a successful login at an entrance that starts no session of its own (the token
     endpoint records its ``user.login`` with the session it starts)."""
-    audit.record(
-        event_type="user.login",
+    AUDITED.record(
+        "user.login",
         actor=Actor(type="user", id=user.id, label=user.email),
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
+        row=user,
         metadata={"channel": channel},
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
-from audit import services as audit
+from audit.transitions import StateMachine, Transition, transition
+from audit.writes import Audited, Precondition, lock, wire_fields, wire_name
 from organizations import extensions
 from organizations.models import Organization, OrganizationStatus, User
 from porta.core.context import Actor
-from porta.core.errors import Conflict, Forbidden, InvalidTransition, UnprocessableEntity, ValidationFailed
-from porta.core.slugs import available_slug, slug_problem
+from porta.core.errors import Forbidden, UnprocessableEntity, ValidationFailed
+from porta.core.slugs import slug_for, slug_problem, unique_slug
 
 RESERVED_ORG_SLUGS = frozenset(
     {
@@ -26,15 +26,21 @@ RESERVED_ORG_SLUGS = frozenset(
 )  # fmt: skip
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
-ORGANIZATION_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "suspend": (frozenset({OrganizationStatus.ACTIVE}), OrganizationStatus.SUSPENDED, "org.suspended"),
-    "activate": (frozenset({OrganizationStatus.SUSPENDED}), OrganizationStatus.ACTIVE, "org.activated"),
-    "archive": (
+ORGANIZATION_TRANSITIONS: dict[str, Transition] = {
+    "suspend": Transition(
+        frozenset({OrganizationStatus.ACTIVE}), OrganizationStatus.SUSPENDED, "org.suspended"
+    ),
+    "activate": Transition(
+        frozenset({OrganizationStatus.SUSPENDED}), OrganizationStatus.ACTIVE, "org.activated"
+    ),
+    "archive": Transition(
         frozenset({OrganizationStatus.ACTIVE, OrganizationStatus.SUSPENDED}),
         OrganizationStatus.ARCHIVED,
         "org.archived",
     ),
-    "restore": (frozenset({OrganizationStatus.ARCHIVED}), OrganizationStatus.ACTIVE, "org.restored"),
+    "restore": Transition(
+        frozenset({OrganizationStatus.ARCHIVED}), OrganizationStatus.ACTIVE, "org.restored"
+    ),
 }
 PROTECTED_ACTIONS = frozenset({"suspend", "archive", "delete"})
 
@@ -46,38 +52,20 @@ BRANDING_FIELDS = {
     "custom_css": "branding_custom_css",
 }
 UPDATABLE_FIELDS = ("name", "default_locale", "default_login_methods")
-#: Checks a precondition (the request's If-Match) on the locked row; raises to refuse the write.
-Precondition = Callable[[Organization], None]
 
-# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
-_AUDITED = {
-    "name": "name",
-    "slug": "slug",
-    "status": "status",
-    "defaultLocale": "default_locale",
-    "defaultLoginMethods": "default_login_methods",
-    "branding.logoUrl": "branding_logo_url",
-    "branding.faviconUrl": "branding_favicon_url",
-    "branding.primaryColor": "branding_primary_color",
-    "branding.companyName": "branding_company_name",
-    "branding.customCss": "branding_custom_css",
-}
-
-
-def snapshot(organization: Organization) -> dict[str, Any]:
-    """The audited view of an organization: every field a client can change, by wire name."""
-    return {wire: getattr(organization, field) for wire, field in _AUDITED.items()}
-
-
-def _audit(event_type: str, actor: Actor, organization: Organization, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=organization.id,
-        target_type="organization",
-        target_id=organization.id,
-        **details,
-    )
+#: Every field a client can change, under its API name.
+AUDITED = Audited(
+    target_type="organization",
+    fields=wire_fields(
+        "name",
+        "slug",
+        "status",
+        "default_locale",
+        "default_login_methods",
+        **{field: f"branding.{wire_name(key)}" for key, field in BRANDING_FIELDS.items()},
+    ),
+    organization=lambda organization: organization.id,
+)
 
 
 def slug_validation_error(slug: str) -> str | None:
@@ -105,24 +93,16 @@ def organization_create(
 ) -> Organization:
     """Create a tenant. An explicit slug that is taken is a conflict; a generated one is made unique.
     ``is_super_admin`` only for the one super-admin organization porta_init makes (never from the API)."""
-    if slug is None:
-        slug = available_slug(
-            name, taken=Organization.objects.all(), reserved=RESERVED_ORG_SLUGS, suffix="org"
-        )
-    elif (problem := slug_problem(slug, RESERVED_ORG_SLUGS)) is not None:
-        raise ValidationFailed(problem, details={"slug": [problem]})
+    slug = slug_for(name, slug, taken=Organization.objects.all(), reserved=RESERVED_ORG_SLUGS, suffix="org")
     organization = Organization(
         name=name, slug=slug, default_locale=default_locale, is_super_admin=is_super_admin
     )
     if default_login_methods is not None:
         organization.default_login_methods = default_login_methods
     _apply_branding(organization, branding or {})
-    try:
-        with transaction.atomic():
-            organization.save(force_insert=True)
-    except IntegrityError as exc:
-        raise Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]}) from exc
-    _audit("org.created", actor, organization, changes=audit.diff({}, snapshot(organization)))
+    with unique_slug(slug):
+        organization.save(force_insert=True)
+    AUDITED.record_created("org.created", actor=actor, row=organization)
     return organization
 
 
@@ -149,13 +129,6 @@ def organization_accepting_members(
     return organization
 
 
-def _locked(organization: Organization, precondition: Precondition | None = None) -> Organization:
-    locked = Organization.objects.select_for_update().get(pk=organization.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
-
-
 @transaction.atomic
 def organization_update(
     *,
@@ -167,7 +140,7 @@ def organization_update(
     **changes: Any,
 ) -> Organization:
     """Change name, locale, login methods and branding. The slug is immutable."""
-    organization = _locked(organization, precondition)
+    organization = lock(organization, precondition)
     if slug is not None and slug != organization.slug:
         raise ValidationFailed(
             "The slug of an organization cannot be changed", details={"slug": ["Immutable."]}
@@ -175,12 +148,11 @@ def organization_update(
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not updatable: {sorted(unknown)}")
-    before = snapshot(organization)
-    for name, value in changes.items():
-        setattr(organization, name, value)
-    _apply_branding(organization, branding or {})
-    organization.save()
-    _audit("org.updated", actor, organization, changes=audit.diff(before, snapshot(organization)))
+    with AUDITED.change("org.updated", actor=actor, row=organization):
+        for name, value in changes.items():
+            setattr(organization, name, value)
+        _apply_branding(organization, branding or {})
+        organization.save()
     return organization
 
 
@@ -192,11 +164,10 @@ def organization_update_branding(
     branding: dict[str, Any],
     precondition: Precondition | None = None,
 ) -> Organization:
-    organization = _locked(organization, precondition)
-    before = snapshot(organization)
-    _apply_branding(organization, branding)
-    organization.save()
-    _audit("org.branding.updated", actor, organization, changes=audit.diff(before, snapshot(organization)))
+    organization = lock(organization, precondition)
+    with AUDITED.change("org.branding.updated", actor=actor, row=organization):
+        _apply_branding(organization, branding)
+        organization.save()
     return organization
 
 
@@ -207,7 +178,11 @@ def _guard_protected(organization: Organization, action: str) -> None:
         )
 
 
-@transaction.atomic
+ORGANIZATION_STATUS = StateMachine(
+    noun="organization", table=ORGANIZATION_TRANSITIONS, audited=AUDITED, guard=_guard_protected
+)
+
+
 def organization_transition(
     *,
     actor: Actor,
@@ -217,22 +192,14 @@ def organization_transition(
     precondition: Precondition | None = None,
 ) -> Organization:
     """Apply one row of ORGANIZATION_TRANSITIONS; anything else is a 409 and changes nothing."""
-    allowed_from, target, event_type = ORGANIZATION_TRANSITIONS[action]
-    organization = _locked(organization, precondition)
-    _guard_protected(organization, action)
-    if organization.status not in allowed_from:
-        raise InvalidTransition(f"Cannot {action} organization from status '{organization.status}'")
-    before = organization.status
-    organization.status = target
-    organization.save(update_fields=["status", "updated_at"])
-    _audit(
-        event_type,
-        actor,
+    return transition(
+        ORGANIZATION_STATUS,
         organization,
-        changes={"status": {"before": before, "after": target}},
+        action,
+        actor=actor,
+        precondition=precondition,
         metadata={"reason": reason} if reason else None,
     )
-    return organization
 
 
 def cascade_counts(organization: Organization) -> dict[str, int]:
@@ -261,18 +228,12 @@ def organization_delete(
 ) -> tuple[Organization, dict[str, int]]:
     """Hard-delete the organization and everything it owns; the audit entry outlives it.
     Returns the organization as it was and what was (or, on a dry run, would be) deleted."""
-    organization = _locked(organization, precondition)
+    organization = lock(organization, precondition)
     _guard_protected(organization, "delete")
     counts = cascade_counts(organization)
     if dry_run:
         return organization, counts
-    _audit(
-        "org.destroyed",
-        actor,
-        organization,
-        changes=audit.diff(snapshot(organization), {}),
-        metadata={"cascadeCounts": counts},
-    )
+    AUDITED.record_deleted("org.destroyed", actor=actor, row=organization, metadata={"cascadeCounts": counts})
     deleted_id = organization.pk
     organization.delete()
     organization.pk = deleted_id  # delete() clears it; the response still names what was deleted

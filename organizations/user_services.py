@@ -3,35 +3,37 @@ transaction each."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit import services as audit
+from audit.models import AuditEntry
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations import extensions
 from organizations.models import Organization, User, UserStatus
 from organizations.services import organization_accepting_members
 from porta.core.context import Actor
-from porta.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from porta.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from porta.core.hashers import hash_passwords
 from porta.core.invalidation import principals_changed, rows_changed
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
-USER_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "deactivate": (frozenset({UserStatus.ACTIVE}), UserStatus.INACTIVE, "user.deactivated"),
-    "reactivate": (frozenset({UserStatus.INACTIVE}), UserStatus.ACTIVE, "user.activated"),
-    "suspend": (frozenset({UserStatus.ACTIVE}), UserStatus.SUSPENDED, "user.suspended"),
-    "unsuspend": (frozenset({UserStatus.SUSPENDED}), UserStatus.ACTIVE, "user.activated"),
-    "lock": (frozenset({UserStatus.ACTIVE}), UserStatus.LOCKED, "user.locked"),
-    "unlock": (frozenset({UserStatus.LOCKED}), UserStatus.ACTIVE, "user.activated"),
+USER_TRANSITIONS: dict[str, Transition] = {
+    "deactivate": Transition(frozenset({UserStatus.ACTIVE}), UserStatus.INACTIVE, "user.deactivated"),
+    "reactivate": Transition(frozenset({UserStatus.INACTIVE}), UserStatus.ACTIVE, "user.activated"),
+    "suspend": Transition(frozenset({UserStatus.ACTIVE}), UserStatus.SUSPENDED, "user.suspended"),
+    "unsuspend": Transition(frozenset({UserStatus.SUSPENDED}), UserStatus.ACTIVE, "user.activated"),
+    "lock": Transition(frozenset({UserStatus.ACTIVE}), UserStatus.LOCKED, "user.locked"),
+    "unlock": Transition(frozenset({UserStatus.LOCKED}), UserStatus.ACTIVE, "user.activated"),
 }
 #: Transitions that need a reason (for the audit trail), whoever asks: the API or the Django admin.
 REASON_REQUIRED = frozenset({"lock"})
 #: Operations refused on the super-admin user (the first admin ``porta_init`` created).
 PROTECTED_ACTIONS = frozenset({"deactivate", "suspend", "lock", "purge"})
+
 PROFILE_FIELDS = (
     "given_name",
     "family_name",
@@ -50,46 +52,13 @@ PROFILE_FIELDS = (
     "address",
 )
 UPDATABLE_FIELDS = (*PROFILE_FIELDS, "external_id")
-Precondition = Callable[[User], None]
 
-# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
-_AUDITED = {
-    "email": "email",
-    "emailVerified": "email_verified",
-    "status": "status",
-    "externalId": "external_id",
-    "givenName": "given_name",
-    "familyName": "family_name",
-    "middleName": "middle_name",
-    "nickname": "nickname",
-    "preferredUsername": "preferred_username",
-    "profileUrl": "profile_url",
-    "pictureUrl": "picture_url",
-    "websiteUrl": "website_url",
-    "gender": "gender",
-    "birthdate": "birthdate",
-    "zoneinfo": "zoneinfo",
-    "locale": "locale",
-    "phoneNumber": "phone_number",
-    "phoneNumberVerified": "phone_number_verified",
-    "address": "address",
-}
-
-
-def snapshot(user: User) -> dict[str, Any]:
-    """The audited view of a user, by wire name; never the password hash."""
-    return {wire: getattr(user, field) for wire, field in _AUDITED.items()}
-
-
-def _audit(event_type: str, actor: Actor, user: User, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
-        **details,
-    )
+#: The audited view of a user, by wire name; never the password hash.
+AUDITED = Audited(
+    target_type="user",
+    fields=wire_fields("email", "email_verified", "status", "external_id", *PROFILE_FIELDS),
+    organization=lambda user: user.organization_id,
+)
 
 
 def _guard_protected(user: User, action: str) -> None:
@@ -160,15 +129,8 @@ def user_create(
             user.save(force_insert=True)
     except IntegrityError as exc:
         _raise_conflict(organization.id, email, fields.get("external_id"), exc)
-    _audit("user.created", actor, user, changes=audit.diff({}, snapshot(user)))
+    AUDITED.record_created("user.created", actor=actor, row=user)
     return user
-
-
-def _locked(user: User, precondition: Precondition | None = None) -> User:
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
 
 
 @transaction.atomic
@@ -176,23 +138,35 @@ def user_update(
     *, actor: Actor, user: User, precondition: Precondition | None = None, **changes: Any
 ) -> User:
     """Change profile fields and the external id. The email cannot be changed here."""
-    user = _locked(user, precondition)
+    user = lock(user, precondition)
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not updatable: {sorted(unknown)}")
-    before = snapshot(user)
-    for name, value in changes.items():
-        setattr(user, name, value)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:
-        _raise_conflict(user.organization_id, None, changes.get("external_id"), exc)
-    _audit("user.updated", actor, user, changes=audit.diff(before, snapshot(user)))
+    with AUDITED.change("user.updated", actor=actor, row=user):
+        for name, value in changes.items():
+            setattr(user, name, value)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            _raise_conflict(user.organization_id, None, changes.get("external_id"), exc)
     return user
 
 
-@transaction.atomic
+def _record_reason(user: User, change: Change) -> None:
+    """A user out of service says why; one back in service starts its failed logins afresh."""
+    active = change.transition.target == UserStatus.ACTIVE
+    user.status_reason = "" if active else (change.reason or "")
+    if active:
+        user.failed_login_count = 0
+    change.save_fields += ["status_reason", "failed_login_count"]
+
+
+USER_STATUS = StateMachine(
+    noun="user", table=USER_TRANSITIONS, audited=AUDITED, guard=_guard_protected, effect=_record_reason
+)
+
+
 def user_transition(
     *,
     actor: Actor,
@@ -202,77 +176,65 @@ def user_transition(
     precondition: Precondition | None = None,
 ) -> User:
     """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
-    allowed_from, target, event_type = USER_TRANSITIONS[action]
     if action in REASON_REQUIRED and not (reason or "").strip():
         raise ValidationFailed(
             f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
         )
-    user = _locked(user, precondition)
-    _guard_protected(user, action)
-    if user.status not in allowed_from:
-        raise InvalidTransition(f"Cannot {action} user from status '{user.status}'")
-    before = user.status
-    user.status = target
-    user.status_reason = (reason or "") if target != UserStatus.ACTIVE else ""
-    if target == UserStatus.ACTIVE:
-        user.failed_login_count = 0
-    user.save(update_fields=["status", "status_reason", "failed_login_count", "updated_at"])
-    _audit(
-        event_type,
-        actor,
+    return transition(
+        USER_STATUS,
         user,
-        changes={"status": {"before": before, "after": target}},
+        action,
+        actor=actor,
+        precondition=precondition,
+        reason=reason,
         metadata={"action": action, **({"reason": reason} if reason else {})},
     )
-    return user
 
 
 @transaction.atomic
 def user_set_password(*, actor: Actor, user: User, password: str) -> User:
-    user = _locked(user)
+    user = lock(user)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at", "updated_at"])
-    _audit("user.password.set", actor, user)
+    AUDITED.record("user.password.set", actor=actor, row=user)
     return user
 
 
 @transaction.atomic
 def user_clear_password(*, actor: Actor, user: User) -> User:
-    user = _locked(user)
+    user = lock(user)
     user.set_unusable_password()
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at", "updated_at"])
-    _audit("user.password.cleared", actor, user)
+    AUDITED.record("user.password.cleared", actor=actor, row=user)
     return user
 
 
 @transaction.atomic
 def user_verify_email(*, actor: Actor, user: User, precondition: Precondition | None = None) -> User:
-    user = _locked(user, precondition)
+    user = lock(user, precondition)
     if not user.email_verified:
-        user.email_verified = True
-        user.save(update_fields=["email_verified", "updated_at"])
-        _audit(
-            "user.email.verified", actor, user, changes={"emailVerified": {"before": False, "after": True}}
-        )
+        with AUDITED.change("user.email.verified", actor=actor, row=user):
+            user.email_verified = True
+            user.save(update_fields=["email_verified", "updated_at"])
     return user
 
 
 @transaction.atomic
 def user_export_recorded(*, actor: Actor, user: User) -> None:
-    _audit("user.exported", actor, user)
+    AUDITED.record("user.exported", actor=actor, row=user)
 
 
 @transaction.atomic
 def user_purge(*, actor: Actor, user: User, precondition: Precondition | None = None) -> User:
     """GDPR erasure: the audit trail keeps an anonymised record, every personal row goes.
     Role assignments, invitations (and later sessions, claim values) are deleted with the user."""
-    user = _locked(user, precondition)
+    user = lock(user, precondition)
     _guard_protected(user, "purge")
     purged_id = user.pk
     # The audit trail is append-only: the purge entry names the user by id only, no personal data.
-    _audit("user.purged", actor, user, metadata={"anonymised": True})
+    AUDITED.record("user.purged", actor=actor, row=user, metadata={"anonymised": True})
     user.delete()
     user.pk = purged_id
     user.email = ""
@@ -360,36 +322,8 @@ def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[
         results[index]["id"] = str(user.id)
     if users:
         User.objects.bulk_create(users, batch_size=1000)
-        _audit_batch(actor, organization, users)
+        AUDITED.record_created_many("user.batch.created", actor=actor, rows=users)
+        rows_changed(AuditEntry)
         rows_changed(User)
         principals_changed()
     return results
-
-
-def _audit_batch(actor: Actor, organization: Organization, users: list[User]) -> None:
-    """One ``user.batch.created`` entry per created user, written with one INSERT (the fields
-    ``audit.record`` sets, for a whole batch)."""
-    from audit.models import AuditEntry
-    from porta.core.context import current_request_context
-
-    ctx = current_request_context()
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                event_type="user.batch.created",
-                actor_type=actor.type,
-                actor_id=actor.id,
-                actor_label=actor.label[:255],
-                organization_id=organization.id,
-                target_type="user",
-                target_id=str(user.id),
-                metadata={"changes": audit.diff({}, snapshot(user))},
-                ip_address=ctx.ip,
-                user_agent=(ctx.user_agent or "")[:512],
-                request_id=ctx.request_id[:200],
-            )
-            for user in users
-        ],
-        batch_size=1000,
-    )
-    rows_changed(AuditEntry)

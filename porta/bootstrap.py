@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from applications.client_services import client_create
 from applications.models import Application, Client
-from applications.services import application_create
+from applications.services.applications import application_create
+from applications.services.clients import client_create
 from keys.models import SigningKey, SigningKeyStatus
 from keys.services import signing_key_generate
 from organizations.models import Organization, User
@@ -20,11 +20,11 @@ from organizations.user_services import user_create
 from porta.core.context import Actor
 from porta.core.slugs import slug_problem
 from rbac.admin_roles import ADMIN_APP_SLUG, ADMIN_ROLES, ALL_ADMIN_PERMISSIONS
-from rbac.assignment_services import user_roles_assign
 from rbac.models import Permission, Role, UserRole
-from rbac.role_services import role_create, role_permissions_assign
 from rbac.selectors import AdminAuthorization
-from rbac.services import permission_create
+from rbac.services.assignments import user_roles_assign
+from rbac.services.permissions import permission_create
+from rbac.services.roles import role_create, role_permissions_assign
 
 CLI_CLIENT_ID = "porta-cli"
 SUPER_ADMIN_ROLE = "porta-super-admin"

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from applications.claim_selectors import token_custom_claims
 from applications.models import Application
+from applications.selectors.claims import token_custom_claims
 from organizations.models import User
 from porta.core import versions
 from rbac.admin_roles import ADMIN_APP_SLUG, ALL_ADMIN_PERMISSIONS, SUPER_ADMIN_ROLES

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit import services as audit
 from organizations import login_services
 from organizations.models import User
+from organizations.user_services import AUDITED as USER_AUDITED
 from porta.core import onetime
 from porta.core.context import Actor
 from porta.core.tokens import keyed_hash, matches
@@ -60,12 +60,10 @@ def _issue(*, actor: Actor, user: User, kind: str, expires_in: datetime.timedelt
             code_hash=keyed_hash(f"{token}:{code}") if code else "",
             expires_at=new.expires_at,
         )
-        audit.record(
-            event_type=f"recovery.{kind}.created",
+        USER_AUDITED.record(
+            f"recovery.{kind}.created",
             actor=actor,
-            organization_id=user.organization_id,
-            target_type="user",
-            target_id=user.id,
+            row=user,
             metadata={"recoveryId": row.id, "expiresAt": row.expires_at},
         )
     return IssuedRecovery(token=row, link=recovery_link(user, token), code=code)
@@ -146,12 +144,10 @@ def recovery_use(*, token: str, org_slug: str, password: str, code: str | None =
             user.set_password(password)
             user.failed_login_count = 0
             user.save(update_fields=["password", "failed_login_count", "updated_at"])
-            audit.record(
-                event_type="recovery.used",
+            USER_AUDITED.record(
+                "recovery.used",
                 actor=Actor(type="user", id=user.id, label=user.email),
-                organization_id=user.organization_id,
-                target_type="user",
-                target_id=user.id,
+                row=user,
                 metadata={"recoveryId": row.id, "kind": row.kind},
             )
     if wrong:  # raised after commit, so the failed attempt is counted

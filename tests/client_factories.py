@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from applications import client_services
 from applications.models import Application, Client
+from applications.services import clients as client_services
 from organizations.models import Organization
 from porta.core.context import Actor
 from tests.factories import OrganizationFactory

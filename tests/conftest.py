@@ -38,7 +38,7 @@ def _fresh_shared_state() -> Iterator[None]:
     """Each test starts with empty Redis (rate-limit windows, key versions) and process caches."""
     from django.core.cache import cache
 
-    import keys.services
+    import keys.keyring
     import keys.tokens
     from authn.authentication import forget_authorizations
     from porta.api import pagination
@@ -50,14 +50,14 @@ def _fresh_shared_state() -> Iterator[None]:
     cache.clear()
     ratelimit._local_windows.clear()
     ratelimit._redis_down_until = 0.0
-    keys.services._keyring = None
+    keys.keyring._keyring = None
     keys.tokens._verified.clear()
     pagination._counts.clear()
     versions._local.clear()
     versions._down_until = 0.0
     forget_authorizations()
     yield
-    keys.services._keyring = None
+    keys.keyring._keyring = None
     forget_authorizations()
 
 

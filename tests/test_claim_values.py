@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from applications.api.claim_views import ClaimViewSet
-from applications.claim_services import value_problem
 from applications.models import Application, ClaimDefinition, ClaimValue
+from applications.services.claims import value_problem
 from audit.models import AuditEntry
 from tests.factories import UserFactory
 from tests.test_tenancy import scoped_to

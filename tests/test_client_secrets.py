@@ -10,8 +10,8 @@ from django.db import connection
 from django.test import Client as DjangoClient
 from django.utils import timezone
 
-from applications import client_services
 from applications.models import Client, ClientSecret
+from applications.services import clients as client_services
 from audit.models import AuditEntry
 from tests.client_factories import make_client
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD

@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 
+from keys.keyring import invalidate_keyring, jwk_thumbprint, keyring, public_jwk
 from keys.models import SigningKey, SigningKeyStatus
-from keys.services import invalidate_keyring, jwk_thumbprint, keyring, public_jwk
 from keys.tokens import sign_access_token
 from oidc.issuers import issuer_for
 from organizations.models import Organization, User

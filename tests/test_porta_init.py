@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-import keys.services
+import keys.keyring
 from applications.models import Application
 from applications.models import Client as OAuthClient
 from audit.models import AuditEntry
@@ -428,9 +428,9 @@ def test_the_ciphertext_is_bound_to_its_kid(db):
 def test_without_its_kek_the_keyring_refuses_to_sign_with_a_clear_message(db, settings):
     init_with_flags()
     settings.PORTA_KEY_ENCRYPTION_KEYS = [new_kek()]
-    keys.services._keyring = None
+    keys.keyring._keyring = None
     with pytest.raises(ImproperlyConfigured, match="add the old key to PORTA_KEY_ENCRYPTION_KEY"):
-        keys.services.keyring()
+        keys.keyring.keyring()
 
 
 # -- KEK rotation ----------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_a_key_encrypted_under_an_old_kek_still_signs_when_a_new_kek_is_listed_f
     init_with_flags()
     old = settings.PORTA_KEY_ENCRYPTION_KEYS[0]
     settings.PORTA_KEY_ENCRYPTION_KEYS = [new_kek(), old]
-    keys.services._keyring = None
+    keys.keyring._keyring = None
     token = issue_token(Client(), EMAIL, PASSWORD)["access_token"]
     response = Client().get("/api/admin/organizations", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200

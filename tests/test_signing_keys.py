@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from keys import crypto, services, tasks
+from keys import crypto, keyring, tasks
 from keys.checks import rotation_period_check
 from keys.models import SigningKey, SigningKeyStatus, retired_key_retention
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient, issue_token
@@ -125,7 +125,7 @@ def test_a_key_is_read_by_id(api):
 
 def test_no_response_carries_private_material(api):
     key = SigningKey.objects.get(status=SigningKeyStatus.ACTIVE)
-    private_der = services._decrypt_private_key(key).private_numbers().private_value.to_bytes(32, "big")
+    private_der = keyring._decrypt_private_key(key).private_numbers().private_value.to_bytes(32, "big")
     for response in (api.get(KEYS), api.get(f"{KEYS}/{key.id}"), api.post(f"{KEYS}/rotate")):
         text = response.content.decode()
         assert "private" not in text.lower()
@@ -158,7 +158,7 @@ def test_generating_an_active_key_while_one_is_active_is_a_conflict(api):
 
 def test_an_active_key_can_be_generated_when_none_is_active(api):
     SigningKey.objects.filter(status=SigningKeyStatus.ACTIVE).update(status=SigningKeyStatus.RETIRED)
-    services.invalidate_keyring()
+    keyring.invalidate_keyring()
     response = api.post(KEYS, {"status": "active"})
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "active"
@@ -300,7 +300,7 @@ def test_a_retired_key_leaves_the_jwks_and_verification_once_its_retention_has_p
     SigningKey.objects.filter(pk=old.pk).update(
         retired_at=timezone.now() - retired_key_retention() - datetime.timedelta(seconds=1)
     )
-    services.invalidate_keyring()
+    keyring.invalidate_keyring()
     assert old.kid not in jwks_kids()
     assert api.get(PROTECTED).status_code == 401
     old.refresh_from_db()
@@ -314,7 +314,7 @@ def test_the_keyring_reloads_by_itself_when_a_retention_ends(api):
     SigningKey.objects.filter(pk=old.pk).update(
         retired_at=timezone.now() - retired_key_retention() + datetime.timedelta(seconds=1.5)
     )
-    services.invalidate_keyring()
+    keyring.invalidate_keyring()
     assert old.kid in jwks_kids()
     time.sleep(1.6)
     assert old.kid not in jwks_kids()
@@ -325,7 +325,7 @@ def test_a_retired_key_with_retention_left_still_verifies(api):
     SigningKey.objects.filter(status=SigningKeyStatus.RETIRED).update(
         retired_at=F("retired_at") - retired_key_retention() + datetime.timedelta(minutes=5)
     )
-    services.invalidate_keyring()
+    keyring.invalidate_keyring()
     assert api.get(PROTECTED).status_code == 200
 
 
@@ -470,7 +470,7 @@ def test_reencryption_rewraps_every_key_under_the_first_kek_and_the_old_kek_can_
     assert f"Rewrapped {SigningKey.objects.count()} key(s)" in out.getvalue()
 
     settings.PORTA_KEY_ENCRYPTION_KEYS = [new]
-    services.invalidate_keyring()
+    keyring.invalidate_keyring()
     admin = fresh_admin_client()
     assert admin.get(PROTECTED).status_code == 200
     assert api.get(PROTECTED).status_code == 200  # the retired key's token still verifies
@@ -519,7 +519,7 @@ def test_the_database_holds_no_unencrypted_private_key(api):
                 for row in cursor.fetchall()]  # fmt: skip
     assert len(rows) == SigningKey.objects.count() == 4
     for key in SigningKey.objects.all():
-        private_key = services._decrypt_private_key(key)
+        private_key = keyring._decrypt_private_key(key)
         forms = [
             private_key.private_numbers().private_value.to_bytes(32, "big"),
             private_key.private_bytes(

@@ -5,7 +5,6 @@ from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import claim_selectors, claim_services
 from applications.api.claim_serializers import (
     ClaimCreateSerializer,
     ClaimDefinitionSerializer,
@@ -14,6 +13,8 @@ from applications.api.claim_serializers import (
     ClaimValueSetSerializer,
 )
 from applications.models import Application, ClaimDefinition, ClaimValue
+from applications.selectors import claims as claim_selectors
+from applications.services import claims as claim_services
 from organizations.models import User
 from porta.api.schema import collection, list_parameters, unpaginated
 from porta.api.viewsets import PathParent, PathRow, PortaViewSet

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from applications import client_selectors
-from applications.client_services import (
+from applications.selectors import clients as client_selectors
+from applications.services.clients import (
     APPLICATION_TYPES,
     AUTH_METHODS,
     CLIENT_TYPES,

@@ -6,7 +6,6 @@ from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import client_selectors, client_services
 from applications.api.client_serializers import (
     ClientCreatedSerializer,
     ClientCreateSerializer,
@@ -19,6 +18,8 @@ from applications.api.client_serializers import (
 )
 from applications.client_filtersets import ClientFilterSet
 from applications.models import Client
+from applications.selectors import clients as client_selectors
+from applications.services import clients as client_services
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
 from porta.api.schema import collection, list_parameters

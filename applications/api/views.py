@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import selectors, services
 from applications.api.serializers import (
     ApplicationCreateSerializer,
     ApplicationSerializer,
@@ -16,6 +15,8 @@ from applications.api.serializers import (
 )
 from applications.filtersets import ApplicationFilterSet, ModuleFilterSet
 from applications.models import Application, Module
+from applications.selectors import applications as selectors
+from applications.services import applications as services
 from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
 from porta.api.schema import collection, list_parameters

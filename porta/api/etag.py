@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,17 +18,32 @@ def etag_for(representation: Any) -> str:
     return f'"{digest[:32]}"'
 
 
-def check_if_match(request: Request, current_representation: Any) -> None:
-    """412 unless ``If-Match`` is absent, ``*``, or lists the current strong tag."""
-    header = request.META.get("HTTP_IF_MATCH")
-    if not header:
-        return
-    offered = [tag.strip() for tag in header.split(",")]
-    if "*" in offered:
-        return
-    current = etag_for(current_representation)
-    if current not in offered:
-        raise PreconditionFailed(
-            "The resource has changed since it was read (If-Match does not match)",
-            extra={"currentETag": current},
-        )
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    """The request's ``If-Match`` precondition as a value: the tags the client offered and how a
+    row is represented (its tag is the digest of that). Services receive this and check it on
+    the row they have locked, so two writers holding the same ETag cannot both succeed; they
+    never see the view or the request."""
+
+    offered: tuple[str, ...]
+    represent: Callable[[Any], Any]
+
+    @classmethod
+    def from_request(cls, request: Request, represent: Callable[[Any], Any]) -> IfMatch | None:
+        """None when nothing is to be checked: no ``If-Match``, or ``*``."""
+        header = request.META.get("HTTP_IF_MATCH")
+        if not header:
+            return None
+        offered = tuple(tag.strip() for tag in header.split(","))
+        if "*" in offered:
+            return None
+        return cls(offered, represent)
+
+    def __call__(self, row: Any) -> None:
+        """412 unless ``row``'s current strong tag is one of those offered."""
+        current = etag_for(self.represent(row))
+        if current not in self.offered:
+            raise PreconditionFailed(
+                "The resource has changed since it was read (If-Match does not match)",
+                extra={"currentETag": current},
+            )

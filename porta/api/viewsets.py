@@ -21,7 +21,7 @@ from rest_framework.exceptions import MethodNotAllowed, PermissionDenied, Unsupp
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from porta.api.etag import check_if_match, etag_for
+from porta.api.etag import IfMatch, etag_for
 from porta.api.pagination import ordering_from_request, paginate
 from porta.api.principal import Principal
 from porta.core.errors import NotFound, ValidationFailed
@@ -274,10 +274,11 @@ class PortaViewSet(GenericViewSet):
     def created_response(self, instance: Any, location: str) -> Response:
         return self.detail_response(instance, status=http.HTTP_201_CREATED, headers={"Location": location})
 
-    def if_match(self, instance: Any) -> None:
-        """The ``If-Match`` precondition. Services call it on the row they have locked, so two
-        writers holding the same ETag cannot both succeed (no lost update)."""
-        check_if_match(self.request, self.represent(instance))
+    @property
+    def if_match(self) -> IfMatch | None:
+        """The request's ``If-Match`` precondition, as the value services check on the row they
+        have locked (no lost update); None when there is nothing to check."""
+        return IfMatch.from_request(self.request, self.output_serializer_class.represent)
 
     def validated(self, serializer_class, data=None, **context: Any) -> dict[str, Any]:
         serializer = serializer_class(

@@ -13,7 +13,6 @@ from organizations.api.user_serializers import UserSerializer
 from porta.api.query import query_bool, query_uuid
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
-from rbac import role_services as services
 from rbac import selectors
 from rbac.api.query import FORCE_PARAMETER
 from rbac.api.serializers import (
@@ -25,6 +24,7 @@ from rbac.api.serializers import (
 )
 from rbac.filtersets import RoleFilterSet
 from rbac.models import Role
+from rbac.services import roles as services
 
 _ORGANIZATION_FILTER = OpenApiParameter(
     "organizationId", OpenApiTypes.UUID, description="Only holders in this organization"

@@ -16,9 +16,9 @@ from organizations.models import User
 from porta.api.query import query_uuid
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
-from rbac import assignment_services as services
 from rbac import selectors
 from rbac.api.serializers import ResolvedPermissionsSerializer, RoleIdsSerializer, RoleSerializer
+from rbac.services import assignments as services
 
 USER_ROLE_PERMISSIONS = {
     "roles": "admin:role:read",

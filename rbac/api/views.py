@@ -9,7 +9,7 @@ from applications.models import Application
 from porta.api.query import query_bool
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PathParent, PortaViewSet
-from rbac import selectors, services
+from rbac import selectors
 from rbac.api.query import FORCE_PARAMETER
 from rbac.api.serializers import (
     PermissionCreateSerializer,
@@ -19,6 +19,7 @@ from rbac.api.serializers import (
 )
 from rbac.filtersets import PermissionFilterSet
 from rbac.models import Permission
+from rbac.services import permissions as services
 
 
 class PermissionViewSet(PortaViewSet):

@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils import timezone
 
 from keys import crypto
+from keys.keyring import jwk_thumbprint, public_jwk
 from keys.models import SigningKey, SigningKeyStatus
-from keys.services import jwk_thumbprint, public_jwk
 
 
 def _key_material() -> dict[str, object]:

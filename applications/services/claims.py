@@ -11,8 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from applications.models import Application, ClaimDefinition, ClaimType, ClaimValue
-from applications.services import Precondition
-from audit import services as audit
+from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations.models import User
 from porta.core.context import Actor
 from porta.core.errors import Conflict, ValidationFailed
@@ -57,30 +56,18 @@ RESERVED_CLAIM_NAMES = frozenset(
 )
 UPDATABLE_FIELDS = ("description", "include_in_id_token", "include_in_access_token", "include_in_userinfo")
 
-_AUDITED = {
-    "claimName": "name",
-    "claimType": "claim_type",
-    "description": "description",
-    "includeInIdToken": "include_in_id_token",
-    "includeInAccessToken": "include_in_access_token",
-    "includeInUserinfo": "include_in_userinfo",
-}
-
-
-def snapshot(claim: ClaimDefinition) -> dict[str, Any]:
-    """The audited view of a claim definition, by wire name."""
-    return {wire: getattr(claim, field) for wire, field in _AUDITED.items()}
-
-
-def _audit(event_type: str, actor: Actor, target_type: str, target_id: Any, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=None,
-        target_type=target_type,
-        target_id=target_id,
-        **details,
-    )
+#: Claims are global (their application's); entries carry no organization.
+AUDITED = Audited(
+    target_type="claim",
+    fields=wire_fields(*UPDATABLE_FIELDS, name="claimName", claim_type="claimType"),
+    metadata=lambda claim: {"applicationId": str(claim.application_id)},
+)
+#: A user's value of a claim: its entries record the value and name the claim and the user.
+VALUE_AUDITED = Audited(
+    target_type="claim_value",
+    fields=wire_fields("value"),
+    metadata=lambda value: {"claimId": str(value.claim_id), "userId": str(value.user_id)},
+)
 
 
 def name_problem(name: str) -> str | None:
@@ -137,14 +124,7 @@ def claim_create(
         raise Conflict(
             f"Claim '{name}' already exists", details={"claimName": ["Claim name already in use"]}
         ) from exc
-    _audit(
-        "claim.defined",
-        actor,
-        "claim",
-        claim.id,
-        changes=audit.diff({}, snapshot(claim)),
-        metadata={"applicationId": str(application.id)},
-    )
+    AUDITED.record_created("claim.defined", actor=actor, row=claim)
     return claim
 
 
@@ -159,9 +139,7 @@ def claim_update(
     **changes: Any,
 ) -> ClaimDefinition:
     """Change the description and the token flags; name and type are immutable."""
-    claim = ClaimDefinition.objects.select_for_update().get(pk=claim.pk)
-    if precondition is not None:
-        precondition(claim)
+    claim = lock(claim, precondition)
     if name is not None and name != claim.name:
         raise ValidationFailed("The name of a claim cannot be changed", details={"claimName": ["Immutable."]})
     if claim_type is not None and claim_type != claim.claim_type:
@@ -169,38 +147,19 @@ def claim_update(
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not updatable: {sorted(unknown)}")
-    before = snapshot(claim)
-    for field, value in changes.items():
-        setattr(claim, field, value)
-    claim.save()
-    _audit(
-        "claim.updated",
-        actor,
-        "claim",
-        claim.id,
-        changes=audit.diff(before, snapshot(claim)),
-        metadata={"applicationId": str(claim.application_id)},
-    )
+    with AUDITED.change("claim.updated", actor=actor, row=claim):
+        for field, value in changes.items():
+            setattr(claim, field, value)
+        claim.save()
     return claim
 
 
 @transaction.atomic
 def claim_delete(*, actor: Actor, claim: ClaimDefinition, precondition: Precondition | None = None) -> None:
     """Delete a definition and, with it, every value of it."""
-    claim = ClaimDefinition.objects.select_for_update().get(pk=claim.pk)
-    if precondition is not None:
-        precondition(claim)
-    before = snapshot(claim)
-    claim_id, application_id = claim.id, claim.application_id
+    claim = lock(claim, precondition)
+    AUDITED.record_deleted("claim.deleted", actor=actor, row=claim)
     claim.delete()
-    _audit(
-        "claim.deleted",
-        actor,
-        "claim",
-        claim_id,
-        changes=audit.diff(before, {}),
-        metadata={"applicationId": str(application_id)},
-    )
 
 
 @transaction.atomic
@@ -217,13 +176,13 @@ def value_set(*, actor: Actor, claim: ClaimDefinition, user: User, value: Any) -
         existing.value = value
         existing.save()
         row = existing
-    _audit(
+    # The value as set, even when it is the value already held (a set is always recorded).
+    VALUE_AUDITED.record(
         "claim.value.set",
-        actor,
-        "claim_value",
-        row.id,
+        actor=actor,
+        row=row,
         changes={"value": {"before": before, "after": value}},
-        metadata={"claimId": str(claim.id), "claimName": claim.name, "userId": str(user.id)},
+        metadata={"claimName": claim.name},
     )
     return row
 
@@ -231,14 +190,5 @@ def value_set(*, actor: Actor, claim: ClaimDefinition, user: User, value: Any) -
 @transaction.atomic
 def value_delete(*, actor: Actor, value: ClaimValue) -> None:
     """Remove a user's value of a claim."""
-    row_id, before = value.id, value.value
-    metadata = {"claimId": str(value.claim_id), "userId": str(value.user_id)}
+    VALUE_AUDITED.record_deleted("claim.value.deleted", actor=actor, row=value)
     value.delete()
-    _audit(
-        "claim.value.deleted",
-        actor,
-        "claim_value",
-        row_id,
-        changes={"value": {"before": before, "after": None}},
-        metadata=metadata,
-    )

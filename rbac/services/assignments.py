@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from audit import services as audit
+from audit.writes import Audited
 from organizations.models import User
 from porta.core.context import Actor
 from porta.core.errors import Conflict, ValidationFailed
@@ -37,13 +37,15 @@ def _guard_admin_roles(authorization: AdminAuthorization, roles: list[Role]) -> 
         ensure_can_grant_roles(authorization, admin_slugs)
 
 
+#: An assignment is recorded on the user, naming the role.
+USER_AUDITED = Audited(target_type="user", fields={}, organization=lambda user: user.organization_id)
+
+
 def _audit(event_type: str, actor: Actor, user: User, role: Role) -> None:
-    audit.record(
-        event_type=event_type,
+    USER_AUDITED.record(
+        event_type,
         actor=actor,
-        organization_id=user.organization_id,
-        target_type="user",
-        target_id=user.id,
+        row=user,
         metadata={"roleId": str(role.id), "roleSlug": role.slug, "applicationId": str(role.application_id)},
     )
 

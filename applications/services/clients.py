@@ -8,7 +8,6 @@ import datetime
 import hmac
 import re
 import uuid
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,11 +22,12 @@ from applications.models import (
     ClientSecretStatus,
     ClientStatus,
 )
-from audit import services as audit
+from audit.transitions import Change, StateMachine, Transition, transition
+from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations.models import Organization
 from organizations.services import organization_accepting_members
 from porta.core.context import Actor
-from porta.core.errors import Conflict, InvalidTransition, UnprocessableEntity, ValidationFailed
+from porta.core.errors import Conflict, UnprocessableEntity, ValidationFailed
 from porta.core.tokens import keyed_hash, new_secret
 
 CLIENT_TYPES = ("confidential", "public")
@@ -46,13 +46,19 @@ SECRET_BYTES = 48  # 384 bits
 SECRET_WARNING = "Store the secret securely. It will not be shown again."
 
 #: action → (statuses it is allowed from, status it leads to, audit event)
-CLIENT_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
-    "activate": (frozenset({ClientStatus.INACTIVE}), ClientStatus.ACTIVE, "client.activated"),
-    "deactivate": (frozenset({ClientStatus.ACTIVE}), ClientStatus.INACTIVE, "client.deactivated"),
-    "revoke": (
+CLIENT_TRANSITIONS: dict[str, Transition] = {
+    "activate": Transition(frozenset({ClientStatus.INACTIVE}), ClientStatus.ACTIVE, "client.activated"),
+    "deactivate": Transition(frozenset({ClientStatus.ACTIVE}), ClientStatus.INACTIVE, "client.deactivated"),
+    "revoke": Transition(
         frozenset({ClientStatus.ACTIVE, ClientStatus.INACTIVE}),
         ClientStatus.REVOKED,
         "client.revoked",
+    ),
+}
+#: A secret is revoked once, for good.
+CLIENT_SECRET_TRANSITIONS: dict[str, Transition] = {
+    "revoke": Transition(
+        frozenset({ClientSecretStatus.ACTIVE}), ClientSecretStatus.REVOKED, "client.secret.revoked"
     ),
 }
 
@@ -77,46 +83,26 @@ IMMUTABLE_FIELDS = {
     "organization_id": "organizationId",
     "application_id": "applicationId",
 }
-Precondition = Callable[[Client], None]
 
-# Audited fields under their wire (camelCase) names, so audit metadata reads like the API.
-_AUDITED = {
-    "clientId": "client_id",
-    "clientName": "client_name",
-    "clientType": "client_type",
-    "applicationType": "application_type",
-    "redirectUris": "redirect_uris",
-    "postLogoutRedirectUris": "post_logout_redirect_uris",
-    "grantTypes": "grant_types",
-    "responseTypes": "response_types",
-    "scope": "scope",
-    "tokenEndpointAuthMethod": "token_endpoint_auth_method",
-    "allowedOrigins": "allowed_origins",
-    "requirePkce": "require_pkce",
-    "loginMethods": "login_methods",
-    "status": "status",
-}
+#: Every field a caller can set, under its API name. No secrets.
+AUDITED = Audited(
+    target_type="client",
+    fields=wire_fields("client_id", "client_type", "application_type", *UPDATABLE_FIELDS, "status"),
+    organization=lambda client: client.organization_id,
+)
+#: A secret's entries name its client; the secret itself only by id and label.
+SECRET_AUDITED = Audited(
+    target_type="client",
+    fields=wire_fields("status"),
+    organization=lambda secret: secret.client.organization_id,
+    target_id=lambda secret: secret.client_id,
+    metadata=lambda secret: {"secretId": secret.id, "label": secret.label},
+)
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 #: Schemes that run code or read local data in a browser: never a redirect target.
 _DANGEROUS_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
-
-
-def snapshot(client: Client) -> dict[str, Any]:
-    """The audited view of a client: every field a caller can set, by wire name. No secrets."""
-    return {wire: getattr(client, field) for wire, field in _AUDITED.items()}
-
-
-def _audit(event_type: str, actor: Actor, client: Client, **details: Any) -> None:
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=client.organization_id,
-        target_type="client",
-        target_id=client.id,
-        **details,
-    )
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -283,19 +269,13 @@ def client_create(
     if client_type == "confidential":
         row, plaintext = _new_secret_row(client, label=secret_label or "Initial secret", expires_at=None)
         metadata = {"initialSecretId": row.id}
-    _audit("client.created", actor, client, changes=audit.diff({}, snapshot(client)), metadata=metadata)
+    AUDITED.record_created("client.created", actor=actor, row=client, metadata=metadata)
     return client, plaintext
 
 
-def _locked(client: Client, precondition: Precondition | None = None) -> Client:
-    locked = (
-        Client.objects.select_for_update(of=("self",))
-        .select_related("organization", "application")
-        .get(pk=client.pk)
-    )
-    if precondition is not None:
-        precondition(locked)
-    return locked
+def _lockable_clients():
+    """A client is locked alone (``of=self``) but read with what its representation shows."""
+    return Client.objects.select_for_update(of=("self",)).select_related("organization", "application")
 
 
 @transaction.atomic
@@ -307,7 +287,7 @@ def client_update(
     **changes: Any,
 ) -> Client:
     """Change the settings of a client. Its ids and types are fixed; a revoked client is final."""
-    client = _locked(client, precondition)
+    client = lock(client, precondition, queryset=_lockable_clients())
     for field, wire in IMMUTABLE_FIELDS.items():
         if field in changes and str(changes.pop(field)) != str(getattr(client, field)):
             raise ValidationFailed(f"{wire} cannot be changed", details={wire: ["Immutable."]})
@@ -316,16 +296,19 @@ def client_update(
         raise ValueError(f"Not updatable: {sorted(unknown)}")
     if client.status == ClientStatus.REVOKED:
         raise Conflict("Cannot update a revoked client")
-    before = snapshot(client)
-    for name, value in changes.items():
-        setattr(client, name, value)
-    _validate(client)
-    client.save()
-    _audit("client.updated", actor, client, changes=audit.diff(before, snapshot(client)))
+    with AUDITED.change("client.updated", actor=actor, row=client):
+        for name, value in changes.items():
+            setattr(client, name, value)
+        _validate(client)
+        client.save()
     return client
 
 
-@transaction.atomic
+CLIENT_STATUS = StateMachine(
+    noun="client", table=CLIENT_TRANSITIONS, audited=AUDITED, locking=_lockable_clients
+)
+
+
 def client_transition(
     *,
     actor: Actor,
@@ -334,15 +317,7 @@ def client_transition(
     precondition: Precondition | None = None,
 ) -> Client:
     """Apply one row of CLIENT_TRANSITIONS; anything else is a 409 and changes nothing."""
-    allowed_from, target, event_type = CLIENT_TRANSITIONS[action]
-    client = _locked(client, precondition)
-    if client.status not in allowed_from:
-        raise InvalidTransition(f"Cannot {action} client from status '{client.status}'")
-    before = client.status
-    client.status = target
-    client.save(update_fields=["status", "updated_at"])
-    _audit(event_type, actor, client, changes={"status": {"before": before, "after": target}})
-    return client
+    return transition(CLIENT_STATUS, client, action, actor=actor, precondition=precondition)
 
 
 # -- secrets --------------------------------------------------------------------------------------
@@ -358,7 +333,7 @@ def client_secret_create(
 ) -> tuple[ClientSecret, str]:
     """Add a secret beside the client's others (rotation without downtime). Returns the row and
     the plaintext, which is not stored."""
-    client = _locked(client)
+    client = lock(client, queryset=_lockable_clients())
     if client.client_type != "confidential":
         raise UnprocessableEntity(
             "Only confidential clients have secrets", details={"clientType": ["Must be confidential."]}
@@ -370,31 +345,30 @@ def client_secret_create(
             "expiresAt must be in the future", details={"expiresAt": ["Must be in the future."]}
         )
     row, plaintext = _new_secret_row(client, label=label, expires_at=expires_at)
-    _audit(
-        "client.secret.generated",
-        actor,
-        client,
-        metadata={"secretId": row.id, "label": row.label, "expiresAt": row.expires_at},
+    SECRET_AUDITED.record(
+        "client.secret.generated", actor=actor, row=row, metadata={"expiresAt": row.expires_at}
     )
     return row, plaintext
 
 
-@transaction.atomic
+def _stamp_revocation(secret: ClientSecret, change: Change) -> None:
+    secret.revoked_at = change.now
+    change.save_fields.append("revoked_at")
+
+
+CLIENT_SECRET_STATUS = StateMachine(
+    noun="secret",
+    table=CLIENT_SECRET_TRANSITIONS,
+    audited=SECRET_AUDITED,
+    # The secret and its client, as before the engine: a revocation waits for a client write.
+    locking=lambda: ClientSecret.objects.select_for_update().select_related("client"),
+    effect=_stamp_revocation,
+    refusal="Secret is already {state}",
+)
+
+
 def client_secret_revoke(*, actor: Actor, secret: ClientSecret) -> ClientSecret:
-    secret = ClientSecret.objects.select_for_update().select_related("client").get(pk=secret.pk)
-    if secret.status == ClientSecretStatus.REVOKED:
-        raise InvalidTransition("Secret is already revoked")
-    secret.status = ClientSecretStatus.REVOKED
-    secret.revoked_at = timezone.now()
-    secret.save(update_fields=["status", "revoked_at", "updated_at"])
-    _audit(
-        "client.secret.revoked",
-        actor,
-        secret.client,
-        changes={"status": {"before": ClientSecretStatus.ACTIVE, "after": ClientSecretStatus.REVOKED}},
-        metadata={"secretId": secret.id, "label": secret.label},
-    )
-    return secret
+    return transition(CLIENT_SECRET_STATUS, secret, "revoke", actor=actor)
 
 
 @transaction.atomic
@@ -408,7 +382,9 @@ def client_secret_verify(*, client_id: str, secret: str) -> Client | None:
         return None
     actor = Actor(type="client", id=client.id, label=client.client_id)
     if client.status != ClientStatus.ACTIVE:
-        _audit("client.secret.failed", actor, client, metadata={"reason": f"client_{client.status}"})
+        AUDITED.record(
+            "client.secret.failed", actor=actor, row=client, metadata={"reason": f"client_{client.status}"}
+        )
         return None
     now = timezone.now()
     candidates = ClientSecret.objects.filter(client=client, status=ClientSecretStatus.ACTIVE).filter(
@@ -420,8 +396,8 @@ def client_secret_verify(*, client_id: str, secret: str) -> Client | None:
         if hmac.compare_digest(presented, stored_hash) and matched is None:
             matched = secret_id
     if matched is None:
-        _audit("client.secret.failed", actor, client, metadata={"reason": "invalid_secret"})
+        AUDITED.record("client.secret.failed", actor=actor, row=client, metadata={"reason": "invalid_secret"})
         return None
     ClientSecret.objects.filter(pk=matched).update(last_used_at=now)
-    _audit("client.secret.verified", actor, client, metadata={"secretId": matched})
+    AUDITED.record("client.secret.verified", actor=actor, row=client, metadata={"secretId": matched})
     return client

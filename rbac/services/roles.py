@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from applications.models import Application
-from audit import services as audit
+from audit.writes import Audited, Precondition, lock, wire_fields
 from porta.core.context import Actor
 from porta.core.errors import Conflict, Forbidden, ValidationFailed
 from porta.core.invalidation import principals_changed
-from porta.core.slugs import available_slug
+from porta.core.slugs import checked_slug, slug_for, unique_slug
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.grants import ensure_can_grant
 from rbac.models import Permission, Role, RolePermission
@@ -30,39 +30,22 @@ from rbac.selectors import AdminAuthorization
 #: Upstream §9: 1–100 characters, lowercase letters, digits and inner hyphens.
 ROLE_SLUG = re.compile(r"^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$")
 UPDATABLE_ROLE_FIELDS = ("name", "slug", "description")
-Precondition = Callable[[Any], None]
 
-_AUDITED_ROLE = {"name": "name", "slug": "slug", "description": "description"}
-
-
-def role_snapshot(role: Role) -> dict[str, Any]:
-    return {wire: getattr(role, field) for wire, field in _AUDITED_ROLE.items()}
-
-
-def _audit_role(event_type: str, actor: Actor, role: Role, extra: dict[str, Any] | None = None, **details):
-    audit.record(
-        event_type=event_type,
-        actor=actor,
-        organization_id=None,
-        target_type="role",
-        target_id=role.id,
-        metadata={"applicationId": str(role.application_id), "roleSlug": role.slug, **(extra or {})},
-        **details,
-    )
+#: Roles are global (their application's); every entry names the application and the slug.
+AUDITED = Audited(
+    target_type="role",
+    fields=wire_fields("name", "slug", "description"),
+    metadata=lambda role: {"applicationId": str(role.application_id), "roleSlug": role.slug},
+)
 
 
-def _checked_role_slug(slug: str) -> str:
+def role_slug_problem(slug: str) -> str | None:
     if not ROLE_SLUG.match(slug):
-        problem = (
+        return (
             "Slug must be 1-100 characters of lowercase letters, digits and hyphens, "
             "and must not start or end with a hyphen"
         )
-        raise ValidationFailed(problem, details={"slug": [problem]})
-    return slug
-
-
-def _slug_taken(slug: str) -> Conflict:
-    return Conflict(f"Slug '{slug}' is already in use", details={"slug": ["Slug already in use"]})
+    return None
 
 
 @transaction.atomic
@@ -78,27 +61,23 @@ def role_create(
     """Add a role to an application. An explicit slug taken in the application is a 409; a slug
     generated from the name is made unique (``-2``, ``-3`` …). ``is_system`` marks a built-in
     admin role (porta_init's), whose slug cannot change and which cannot be deleted."""
-    if slug is None:
-        slug = available_slug(name, taken=application.roles.all(), reserved=frozenset(), suffix="role")
-    else:
-        _checked_role_slug(slug)
+    slug = slug_for(name, slug, taken=application.roles.all(), suffix="role", problem=role_slug_problem)
     role = Role(
         application=application, name=name, slug=slug, description=description or "", is_system=is_system
     )
-    try:
-        with transaction.atomic():
-            role.save(force_insert=True)
-    except IntegrityError as exc:
-        raise _slug_taken(slug) from exc
-    _audit_role("role.created", actor, role, changes=audit.diff({}, role_snapshot(role)))
+    with unique_slug(slug):
+        role.save(force_insert=True)
+    AUDITED.record_created("role.created", actor=actor, row=role)
     return role
 
 
-def _locked_role(role: Role, precondition: Precondition | None) -> Role:
-    locked = Role.objects.select_related("application").select_for_update(of=("self",)).get(pk=role.pk)
-    if precondition is not None:
-        precondition(locked)
-    return locked
+def _locked_role(role: Role, precondition: Precondition | None = None) -> Role:
+    """The role alone is locked, read with its application (admin roles are told by it)."""
+    return lock(
+        role,
+        precondition,
+        queryset=Role.objects.select_related("application").select_for_update(of=("self",)),
+    )
 
 
 @transaction.atomic
@@ -115,19 +94,15 @@ def role_update(
     if slug is not None and slug != role.slug:
         if role.is_system:
             raise Forbidden(f"The slug of built-in role '{role.slug}' cannot be changed")
-        _checked_role_slug(slug)
-    before = role_snapshot(role)
-    for name, value in changes.items():
-        if value is None and name == "description":
-            value = ""
-        if value is not None:
-            setattr(role, name, value)
-    try:
-        with transaction.atomic():
+        checked_slug(slug, role_slug_problem)
+    with AUDITED.change("role.updated", actor=actor, row=role):
+        for name, value in changes.items():
+            if value is None and name == "description":
+                value = ""
+            if value is not None:
+                setattr(role, name, value)
+        with unique_slug(role.slug):
             role.save()
-    except IntegrityError as exc:
-        raise _slug_taken(role.slug) from exc
-    _audit_role("role.updated", actor, role, changes=audit.diff(before, role_snapshot(role)))
     return role
 
 
@@ -143,12 +118,8 @@ def role_delete(
     holders = role.user_roles.count()
     if holders and not force:
         raise Conflict(f"Role is assigned to {holders} user(s). Use force=true to delete it anyway")
-    _audit_role(
-        "role.deleted",
-        actor,
-        role,
-        changes=audit.diff(role_snapshot(role), {}),
-        extra={"removedFromUsers": holders, "forced": force},
+    AUDITED.record_deleted(
+        "role.deleted", actor=actor, row=role, metadata={"removedFromUsers": holders, "forced": force}
     )
     role.delete()
 
@@ -174,7 +145,7 @@ def role_permissions_assign(
 ) -> list[Permission]:
     """Let ``role`` grant the permissions (idempotent); returns the ones newly added. For an
     admin role the caller must hold every one of them (403 otherwise)."""
-    role = _locked_role(role, None)
+    role = _locked_role(role)
     permissions = _permissions_of_application(role, permission_ids)
     if _is_admin_role(role):
         ensure_can_grant(
@@ -185,11 +156,14 @@ def role_permissions_assign(
     RolePermission.objects.bulk_create([RolePermission(role=role, permission=p) for p in added])
     if added:
         principals_changed()
-        _audit_role(
+        AUDITED.record(
             "role.permissions.assigned",
-            actor,
-            role,
-            extra={"permissionIds": [str(p.id) for p in added], "permissionSlugs": [p.slug for p in added]},
+            actor=actor,
+            row=role,
+            metadata={
+                "permissionIds": [str(p.id) for p in added],
+                "permissionSlugs": [p.slug for p in added],
+            },
         )
     return added
 
@@ -199,7 +173,7 @@ def role_permissions_remove(
     *, actor: Actor, role: Role, permission_ids: Iterable[uuid.UUID]
 ) -> list[Permission]:
     """Stop ``role`` granting the permissions (idempotent); returns the ones removed."""
-    role = _locked_role(role, None)
+    role = _locked_role(role)
     permissions = _permissions_of_application(role, permission_ids)
     by_id = {p.id: p for p in permissions}
     removed_ids = list(
@@ -209,11 +183,11 @@ def role_permissions_remove(
         role.role_permissions.filter(permission_id__in=removed_ids).delete()
         principals_changed()
         removed = [by_id[pk] for pk in removed_ids]
-        _audit_role(
+        AUDITED.record(
             "role.permissions.removed",
-            actor,
-            role,
-            extra={
+            actor=actor,
+            row=role,
+            metadata={
                 "permissionIds": [str(p.id) for p in removed],
                 "permissionSlugs": [p.slug for p in removed],
             },

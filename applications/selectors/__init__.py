@@ -1,0 +1,1 @@
+"""Reads of applications and modules, their OIDC clients, and custom claims."""

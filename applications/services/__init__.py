@@ -1,0 +1,1 @@
+"""Writes to applications and modules, their OIDC clients and secrets, and custom claims."""
