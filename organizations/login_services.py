@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.models import Organization, User, UserStatus
-from organizations.user_services import AUDITED
+from organizations.user_services import AUDITED, user_auto_lock
 from porta.core import ratelimit
 from porta.core.context import Actor, current_request_context
 from porta.core.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
@@ -129,21 +129,10 @@ def _register_failure(user: User, *, channel: str, reason: str) -> None:
         _audit_failure(user, channel=channel, reason=reason)
         return
     user.failed_login_count += 1
-    fields = ["failed_login_count", "updated_at"]
+    user.save(update_fields=["failed_login_count"])
     if settings.PORTA_AUTO_LOCKOUT and user.failed_login_count >= settings.PORTA_MAX_FAILED_LOGINS:
-        user.status = UserStatus.LOCKED
-        user.status_reason = "auto_lockout: too many failed logins"
-        fields += ["status", "status_reason"]
-    user.save(update_fields=fields)
+        user = user_auto_lock(user=user, channel=channel)
     _audit_failure(user, channel=channel, reason=reason)
-    if "status" in fields:
-        AUDITED.record(
-            "user.locked",
-            actor=Actor.system("auto_lockout"),
-            row=user,
-            changes={"status": {"before": UserStatus.ACTIVE, "after": UserStatus.LOCKED}},
-            metadata={"reason": "auto_lockout", "channel": channel},
-        )
 
 
 def _spend_dummy_check(password: str) -> None:

@@ -165,6 +165,23 @@ def _record_reason(user: User, change: Change) -> None:
 USER_STATUS = StateMachine(
     noun="user", table=USER_TRANSITIONS, audited=AUDITED, guard=_guard_protected, effect=_record_reason
 )
+#: The lock the login service applies after too many wrong passwords in a row. The same row of the
+#: table, without the guard: a brute-forced super-admin locks like anyone else.
+AUTO_LOCKOUT = StateMachine(
+    noun="user", table={"lock": USER_TRANSITIONS["lock"]}, audited=AUDITED, effect=_record_reason
+)
+
+
+def user_auto_lock(*, user: User, channel: str) -> User:
+    """Lock an active account at ``PORTA_MAX_FAILED_LOGINS`` wrong passwords (the login service)."""
+    return transition(
+        AUTO_LOCKOUT,
+        user,
+        "lock",
+        actor=Actor.system("auto_lockout"),
+        reason="auto_lockout: too many failed logins",
+        metadata={"reason": "auto_lockout", "channel": channel},
+    )
 
 
 def user_transition(
