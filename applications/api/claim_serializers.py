@@ -65,6 +65,6 @@ class ClaimValueSetSerializer(StrictSerializer):
 
 def user_claim_values_export(user) -> list[dict]:
     """The ``claimValues`` section of a user's export (organizations.api.user_export)."""
-    from applications.claim_selectors import all_values_of_user
+    from applications.selectors.claims import all_values_of_user
 
     return ClaimValueSerializer.represent_many(all_values_of_user(user.id))
