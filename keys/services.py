@@ -49,7 +49,7 @@ def _new_key_row(status: str) -> SigningKey:
 AUDITED = Audited(
     target_type="signing_key", fields=wire_fields("status"), metadata=lambda key: {"kid": key.kid}
 )
-#: Only revocation is a change of one key; a rotation moves the whole keyring at once.
+#: Revocation, a change of one key (guarded: never the last key that signs).
 SIGNING_KEY_TRANSITIONS: dict[str, Transition] = {
     "revoke": Transition(
         frozenset({SigningKeyStatus.NEXT, SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRED}),
@@ -130,35 +130,25 @@ def signing_key_rotate(*, actor: Actor) -> RotationResult:
     that relying parties have not seen. Retired keys keep verifying for the token lifetime.
     """
     plan = _plan(_lock_signing_keys())
-    now = timezone.now()
-    for key in plan.retire:
-        key.status, key.retired_at = SigningKeyStatus.RETIRED, now
-        key.save(update_fields=["status", "retired_at"])
-        AUDITED.record("key.retired", actor=actor, row=key, metadata={"publishedUntil": key.published_until})
+    retired = tuple(transition(ROTATION_STEPS, key, "retire", actor=actor) for key in plan.retire)
+    rotation = {
+        "promotedFromNext": plan.promote is not None,
+        "retiredKids": [key.kid for key in plan.retire],
+        "retiredCount": len(plan.retire),
+    }
     if plan.promote is not None:
-        active = plan.promote
-        active.status, active.activated_at = SigningKeyStatus.ACTIVE, now
-        active.save(update_fields=["status", "activated_at"])
+        active = transition(ROTATION_STEPS, plan.promote, "promote", actor=actor, metadata=rotation)
     else:
         active = _new_key_row(SigningKeyStatus.ACTIVE)
         AUDITED.record("key.generated", actor=actor, row=active, metadata={"status": SigningKeyStatus.ACTIVE})
-    AUDITED.record(
-        "key.rotated",
-        actor=actor,
-        row=active,
-        metadata={
-            "promotedFromNext": plan.promote is not None,
-            "retiredKids": [key.kid for key in plan.retire],
-            "retiredCount": len(plan.retire),
-        },
-    )
+        AUDITED.record("key.rotated", actor=actor, row=active, metadata=rotation)
     next_key = None
     if plan.generate_next:
         next_key = _new_key_row(SigningKeyStatus.NEXT)
         AUDITED.record("key.generated", actor=actor, row=next_key, metadata={"status": SigningKeyStatus.NEXT})
     transaction.on_commit(invalidate_keyring)
     return RotationResult(
-        active=active, promoted=plan.promote is not None, retired=plan.retire, next_key=next_key
+        active=active, promoted=plan.promote is not None, retired=retired, next_key=next_key
     )
 
 
@@ -219,6 +209,28 @@ SIGNING_KEY_STATUS = StateMachine(
     guard=_guard_last_signer,
     effect=_stamp_revocation,
     refusal="Signing key is already {state}",
+)
+
+#: The steps of a rotation, applied to keys ``_lock_signing_keys`` already holds: every active key
+#: retires (it keeps verifying for the token lifetime) and the waiting ``next`` key starts signing.
+ROTATION_TRANSITIONS: dict[str, Transition] = {
+    "retire": Transition(frozenset({SigningKeyStatus.ACTIVE}), SigningKeyStatus.RETIRED, "key.retired"),
+    "promote": Transition(frozenset({SigningKeyStatus.NEXT}), SigningKeyStatus.ACTIVE, "key.rotated"),
+}
+
+
+def _stamp_rotation(key: SigningKey, change: Change) -> None:
+    if change.action == "retire":
+        key.retired_at = change.now
+        change.save_fields.append("retired_at")
+        change.metadata["publishedUntil"] = key.published_until
+    else:
+        key.activated_at = change.now
+        change.save_fields.append("activated_at")
+
+
+ROTATION_STEPS = StateMachine(
+    noun="signing key", table=ROTATION_TRANSITIONS, audited=AUDITED, effect=_stamp_rotation
 )
 
 
