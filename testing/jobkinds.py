@@ -38,7 +38,7 @@ def count(ctx) -> dict:
                     actor=ctx.actor,
                     organization_id=ctx.organization_id,
                     target_type="testing_item",
-                    target_id=item,
+                    target_id=str(item),  # audit stores "" for a falsy 0
                     metadata={"jobId": str(ctx.id), "attempt": ctx.attempt},
                 )
                 for item in range(start, end)
