@@ -278,3 +278,63 @@ def test_an_organization_scoped_key_cancels_its_own_organizations_job(org_key, d
 def test_the_registry_refuses_a_second_handler_for_a_kind():
     with pytest.raises(ValueError, match="already registered"):
         registry.register("testing.count", lambda ctx: None)
+
+
+# -- retention ----------------------------------------------------------------------------------
+
+
+def test_the_retention_task_deletes_expired_job_files_and_audits_it(api: ApiClient, run):
+    from django.utils import timezone
+
+    from jobs.tasks import purge_expired_job_files
+
+    job = run("testing.file", content="old", name="old.csv")
+    kept = run("testing.file", content="new", name="new.csv")
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    Job.objects.filter(pk=job.pk).update(file_expires_at=timezone.now())
+
+    assert purge_expired_job_files.delay().get() == 1
+    assert not storage.exists(name)
+    assert kept.file.storage.exists(kept.file.name)
+    response = api.get(f"{JOBS}/{job.id}/download")
+    assert response.status_code == 404
+    assert api.get(f"{JOBS}/{job.id}").json()["file"] is None
+    entry = AuditEntry.objects.get(event_type="job.file_deleted")
+    assert (entry.target_id, entry.actor_type) == (str(job.id), "system")
+
+
+def test_a_job_file_is_kept_for_the_configured_retention(run, settings):
+    settings.PORTA_JOB_FILE_RETENTION = 3600
+    job = run("testing.file", content="x")
+    assert 3590 <= (job.file_expires_at - job.finished_at).total_seconds() <= 3600
+
+
+# -- the Django admin ---------------------------------------------------------------------------
+
+
+def test_the_django_admin_lists_jobs_without_their_checkpoint(super_admin, run):
+    job = run(items=2)
+    client = Client()
+    client.force_login(super_admin)
+    listing = client.get("/admin/jobs/job/", {"q": "testing.count"})
+    assert listing.status_code == 200
+    assert str(job.id) in listing.content.decode()
+    detail = client.get(f"/admin/jobs/job/{job.id}/change/")
+    assert detail.status_code == 200
+    assert "state" not in detail.context["adminform"].form.fields
+    assert b'"next": 2' not in detail.content
+
+
+def test_the_django_admin_cancels_a_queued_job_through_the_service(super_admin, run):
+    job = run(items=2, execute=False)
+    client = Client()
+    client.force_login(super_admin)
+    response = client.post(
+        "/admin/jobs/job/", {"action": "cancel_selected", "_selected_action": [str(job.id)], "index": "0"}
+    )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    entry = AuditEntry.objects.get(event_type="job.cancelled", target_id=str(job.id))
+    assert entry.actor_id == super_admin.id
