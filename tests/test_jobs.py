@@ -338,3 +338,46 @@ def test_the_django_admin_cancels_a_queued_job_through_the_service(super_admin, 
     assert job.status == "cancelled"
     entry = AuditEntry.objects.get(event_type="job.cancelled", target_id=str(job.id))
     assert entry.actor_id == super_admin.id
+
+
+# -- starting a job from a view (jobs.api.responses.enqueue_job, as bulk, export and import do) --
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_a_view_that_starts_a_job_answers_202_with_the_job_id(
+    api: ApiClient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/admin/testing/count", {}, headers={"X-Request-ID": "req-202"})
+    assert response.status_code == 202
+    job_id = response.json()["jobId"]
+    assert response["Location"] == f"{JOBS}/{job_id}"
+    job = api.get(f"{JOBS}/{job_id}").json()
+    assert (job["status"], job["progress"], job["requestId"]) == (
+        "succeeded",
+        {"done": 3, "total": 3},
+        "req-202",
+    )
+    assert job["organizationId"] is None
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_an_organization_scoped_key_starts_jobs_of_its_own_organization(
+    org_key, django_capture_on_commit_callbacks
+):
+    key, home = org_key
+    with django_capture_on_commit_callbacks(execute=True):
+        unnamed = key.post("/api/admin/testing/count", {})
+        named = key.post("/api/admin/testing/count", {"organizationId": str(home.id)})
+    assert (unnamed.status_code, named.status_code) == (202, 202)
+    for response in (unnamed, named):
+        assert Job.objects.get(pk=response.json()["jobId"]).organization_id == home.id
+        assert key.get(f"{JOBS}/{response.json()['jobId']}").status_code == 200
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_an_organization_scoped_key_cannot_start_a_job_for_another_organization(org_key):
+    key, _ = org_key
+    response = key.post("/api/admin/testing/count", {"organizationId": str(OrganizationFactory().id)})
+    assert response.status_code == 404
+    assert not Job.objects.exists()
