@@ -381,3 +381,26 @@ def test_an_organization_scoped_key_cannot_start_a_job_for_another_organization(
     response = key.post("/api/admin/testing/count", {"organizationId": str(OrganizationFactory().id)})
     assert response.status_code == 404
     assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/octet-stream", "*/*", "application/json"])
+def test_a_job_file_downloads_whatever_media_type_the_client_accepts(api: ApiClient, run, accept: str):
+    job = run("testing.file", content="a,b\n", name="x.csv")
+    response = api.get(f"{JOBS}/{job.id}/download", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"a,b\n"
+
+
+def test_a_missing_job_file_is_a_json_404_even_when_csv_is_asked_for(api: ApiClient, run):
+    job = run(items=1)
+    response = api.get(f"{JOBS}/{job.id}/download", headers={"Accept": "text/csv"})
+    assert response.status_code == 404
+    assert response.json()["error"] == "NotFound"
+
+
+def test_a_job_file_gone_from_the_storage_is_a_404(api: ApiClient, run):
+    job = run("testing.file", content="a")
+    job.file.storage.delete(job.file.name)
+    response = api.get(f"{JOBS}/{job.id}/download")
+    assert response.status_code == 404
+    assert response.json()["message"] == "Job file not found"
