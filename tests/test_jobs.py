@@ -404,3 +404,14 @@ def test_a_job_file_gone_from_the_storage_is_a_404(api: ApiClient, run):
     response = api.get(f"{JOBS}/{job.id}/download")
     assert response.status_code == 404
     assert response.json()["message"] == "Job file not found"
+
+
+def test_the_metrics_count_jobs_by_status(run):
+    run(items=1)
+    run("testing.fail")
+    run(items=1, execute=False)
+    body = Client().get("/metrics/prometheus").content.decode()
+    assert 'porta_jobs{status="succeeded"} 1.0' in body
+    assert 'porta_jobs{status="failed"} 1.0' in body
+    assert 'porta_jobs{status="queued"} 1.0' in body
+    assert 'porta_jobs{status="cancelled"} 0.0' in body
