@@ -415,3 +415,21 @@ def test_the_metrics_count_jobs_by_status(run):
     assert 'porta_jobs{status="failed"} 1.0' in body
     assert 'porta_jobs{status="queued"} 1.0' in body
     assert 'porta_jobs{status="cancelled"} 0.0' in body
+
+
+@pytest.mark.parametrize("role", ["porta-org-admin", "porta-user-admin"])
+def test_the_admins_who_start_bulk_jobs_follow_and_cancel_them(api_as, run, role: str):
+    admin = api_as(role)
+    job = run(items=1, execute=False)
+    assert admin.get(f"{JOBS}/{job.id}").status_code == 200
+    assert admin.post(f"{JOBS}/{job.id}/cancel").status_code == 200
+
+
+def test_a_job_of_a_kind_no_longer_registered_fails_when_it_runs(db):
+    from jobs.runner import run as run_now
+
+    job = JobFactory(kind="gone.kind")
+    run_now(str(job.id))
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.error == "Unknown job kind 'gone.kind'"
