@@ -433,3 +433,9 @@ def test_a_job_of_a_kind_no_longer_registered_fails_when_it_runs(db):
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.error == "Unknown job kind 'gone.kind'"
+
+
+def test_a_result_that_is_not_json_fails_the_job_instead_of_leaving_it_running(run):
+    job = run("testing.fail", unstorable=True)
+    assert job.status == "failed"
+    assert job.error.startswith("Internal error while running the job")
