@@ -69,8 +69,8 @@ class JobViewSet(PortaViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The job's file, as an attachment"
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The job's file, as an attachment, with its own content type"
             )
         }
     )
