@@ -326,6 +326,15 @@ def test_the_django_admin_lists_jobs_without_their_checkpoint(super_admin, run):
     assert b'"next": 2' not in detail.content
 
 
+def test_the_django_admin_shows_a_job_file_by_name_without_a_storage_link(super_admin, run):
+    job = run("testing.file", content="x", name="users.csv")
+    client = Client()
+    client.force_login(super_admin)
+    detail = client.get(f"/admin/jobs/job/{job.id}/change/").content.decode()
+    assert "users.csv" in detail
+    assert job.file.name not in detail
+
+
 def test_the_django_admin_cancels_a_queued_job_through_the_service(super_admin, run):
     job = run(items=2, execute=False)
     client = Client()
