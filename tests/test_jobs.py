@@ -448,3 +448,13 @@ def test_a_result_that_is_not_json_fails_the_job_instead_of_leaving_it_running(r
     job = run("testing.fail", unstorable=True)
     assert job.status == "failed"
     assert job.error.startswith("Internal error while running the job")
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("since", "yesterday"), ("organizationId", "nope"), ("kind", "k" * 101), ("sort", "state")],
+)
+def test_a_bad_job_list_filter_is_400(api: ApiClient, param: str, value: str):
+    response = api.get(JOBS, {param: value})
+    assert response.status_code == 400
+    assert response.json()["error"] in ("BadRequest", "ValidationError")
