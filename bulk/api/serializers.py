@@ -90,7 +90,3 @@ class BulkResultSerializer(serializers.Serializer):
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField()
     results = BulkItemSerializer(many=True)
-
-
-class BulkJobSerializer(serializers.Serializer):
-    jobId = serializers.UUIDField()

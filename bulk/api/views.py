@@ -10,21 +10,23 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from bulk import services
+from bulk import jobs, services
 from bulk.api.serializers import (
-    BulkJobSerializer,
     BulkOrganizationStatusSerializer,
     BulkResultSerializer,
     BulkUserStatusSerializer,
 )
 from bulk.targets import ORGANIZATIONS, USERS, BulkTarget
+from jobs.api.responses import job_accepted
+from jobs.api.serializers import JobAcceptedSerializer
+from jobs.services import job_enqueue
 from organizations.models import Organization, User
 from porta.api.viewsets import PortaViewSet
 from porta.core.errors import NotFound
 
 _RESPONSES = {
     200: OpenApiResponse(BulkResultSerializer, description="The ids form: one result per id"),
-    202: OpenApiResponse(BulkJobSerializer, description="The filter form: the job that applies it"),
+    202: OpenApiResponse(JobAcceptedSerializer, description="The filter form: the job that applies it"),
 }
 
 
@@ -44,17 +46,36 @@ class _BulkStatusViewSet(PortaViewSet):
         """The rows the request may act on (tenancy applied)."""
         return self.get_queryset()
 
+    def job_organization(self, data: dict[str, Any]) -> Any:
+        """The organization a job of the filter form acts within (None: every organization)."""
+        return self.principal.scope_organization_id
+
     def _change_status(self) -> Response:
         data = self.validated(self.input_serializer)
         self._require_action_permission(data["action"])
         rows = self.scope(data)
+        reason = data.get("reason") or None
+        if "filter" in data:
+            organization_id = self.job_organization(data)
+            job = job_enqueue(
+                kind=jobs.kind_name(self.target),
+                actor=self.principal.actor,
+                organization_id=organization_id,
+                parameters=jobs.parameters(
+                    organization_id=organization_id,
+                    filters=dict(data["filter"]),
+                    action=data["action"],
+                    reason=reason,
+                ),
+            )
+            return job_accepted(job)
         result = services.bulk_change_status(
             target=self.target,
             actor=self.principal.actor,
             rows=rows,
             ids=data["ids"],
             action=data["action"],
-            reason=data.get("reason") or None,
+            reason=reason,
         )
         return Response(result)
 
@@ -102,6 +123,9 @@ class BulkUserViewSet(_BulkStatusViewSet):
         if not Organization.objects.filter(pk=organization_id).exists():
             raise NotFound("Organization not found")
         return self.get_queryset().filter(organization_id=organization_id)
+
+    def job_organization(self, data: dict[str, Any]) -> Any:
+        return data["organizationId"]
 
     @extend_schema(request=BulkUserStatusSerializer, responses=_RESPONSES)
     @action(detail=False, methods=["post"], url_path="status")
