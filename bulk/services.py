@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -172,12 +173,17 @@ def apply_chunk(
         raise RuntimeError("apply_chunk() must run inside the transaction that stores its checkpoint")
     machine = target.machine
     steps = _steps(target, action, reason)
-    written = {attribute for step in steps.values() for attribute in step.values}
-    fields = {"pk", machine.field, target.organization_field, *written} - {"updated_at"}
+    audited = set(machine.audited.fields.values())
+    written = {attribute for step in steps.values() for attribute in step.values if attribute in audited}
+    fields = sorted({"pk", machine.field, target.organization_field, *written})
     chunk = rows.order_by("pk")
     if tally.after is not None:
         chunk = chunk.filter(pk__gt=tally.after)
-    locked = list(chunk.select_for_update(of=("self",)).only(*fields)[:size])
+    # Plain values, not model instances: a chunk reads a thousand rows, and the engine's callables
+    # (state, audited organization and target id) read only these attributes.
+    locked = [
+        SimpleNamespace(**values) for values in chunk.select_for_update(of=("self",)).values(*fields)[:size]
+    ]
     if not locked:
         return 0
     guard_refusal = target.guard_refusal(action)
