@@ -112,6 +112,32 @@ def test_a_worker_killed_mid_job_is_replaced_and_no_item_is_applied_twice(start_
     assert set(User.objects.filter(organization=org).values_list("status", flat=True)) == {"suspended"}
 
 
+def test_cancelling_a_running_bulk_job_keeps_finished_chunks_and_rolls_back_the_one_in_flight(
+    start_worker, api, org
+):
+    users = sorted(make_users(org, "spam", 20), key=lambda u: u.pk)
+    start_worker(PORTA_BULK_CHUNK_SIZE="5")
+    db = connection.settings_dict
+    blocker = psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+    blocker.execute("SELECT 1 FROM organizations_user WHERE id = %s FOR UPDATE", [users[7].pk])
+    try:
+        job_id = start_job(api, org, {"status": "active"})
+        assert wait_for_progress(job_id, 5).progress_done == 5  # the second chunk waits on the lock
+        response = api.post(f"/api/admin/jobs/{job_id}/cancel")
+        assert response.status_code == 200, response.content
+    finally:
+        blocker.rollback()
+        blocker.close()
+    # The solo worker runs one task at a time: once a later job is done, the cancelled one's
+    # task has returned.
+    assert wait_for_job(start_job(api, org, {"search": "nobody"})).status == "succeeded"
+
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.progress_done) == ("cancelled", 5)
+    assert sorted(changed_by(job_id)) == sorted(str(u.id) for u in users[:5])
+    assert list(User.objects.filter(organization=org, status="suspended").order_by("pk")) == users[:5]
+
+
 def test_the_super_admin_user_is_protected_in_a_job_on_a_real_worker(start_worker, api, super_admin):
     start_worker()
     organization = super_admin.organization
