@@ -9,9 +9,12 @@ import uuid
 import pytest
 from django.test import Client
 
+from applications.models import Application
 from audit.models import AuditEntry
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
-from tests.conftest import ApiClient
+from rbac.admin_roles import ADMIN_APP_SLUG
+from rbac.models import Permission, Role, RolePermission
+from tests.conftest import ApiClient, issue_token
 
 USERS = "/api/admin/bulk/users/status"
 ORGANIZATIONS = "/api/admin/bulk/organizations/status"
@@ -335,3 +338,26 @@ def test_the_users_of_a_bulk_suspended_organization_keep_their_status(api, org):
     users = make_users(org, UserStatus.ACTIVE)
     bulk_orgs(api, [org])
     assert statuses(users) == ["active"]
+
+
+@pytest.fixture
+def suspender(make_admin) -> ApiClient:
+    """An admin whose one role grants ``admin:org:suspend`` and nothing else."""
+    application = Application.objects.get(slug=ADMIN_APP_SLUG)
+    role = Role.objects.create(application=application, slug="porta-org-suspender", name="Suspender")
+    permission = Permission.objects.get(application=application, slug="admin:org:suspend")
+    RolePermission.objects.create(role=role, permission=permission)
+    user = make_admin("porta-org-suspender")
+    client = Client()
+    return ApiClient(client, issue_token(client, user.email, "admin-password-1")["access_token"])
+
+
+def test_an_admin_who_may_suspend_organizations_may_bulk_suspend_them(suspender, org):
+    assert bulk_orgs(suspender, [org]).json()["succeeded"] == 1
+
+
+def test_bulk_archiving_needs_the_archive_permission_of_the_single_item_action(suspender, org):
+    response = bulk_orgs(suspender, [org], "archive")
+    assert response.status_code == 403
+    assert response.json()["message"] == "Insufficient permissions. Required: admin:org:archive"
+    assert Organization.objects.get(pk=org.pk).status == OrganizationStatus.ACTIVE
