@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from jobs.models import Job
-from jobs.services import job_enqueue, jobs_requeue_stranded
+from jobs.services import dispatch, job_enqueue, jobs_requeue_stranded
 from porta.core.context import Actor
 from tests.conftest import ApiClient, wait_for_job
 from tests.factories import JobFactory
@@ -98,3 +98,17 @@ def test_a_job_whose_task_the_broker_lost_is_handed_on_by_the_stranded_sweep(sta
     Job.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - datetime.timedelta(hours=1))
     assert jobs_requeue_stranded() == 1
     assert wait_for_job(lost.id).status == "succeeded"
+
+
+def test_a_second_copy_of_a_running_jobs_task_on_another_worker_does_nothing(start_worker):
+    start_worker()
+    start_worker()
+    job = _count_job(items=30, chunk=5, pause=0.3)
+    assert _wait_for_progress(job, 5).status == "running"
+    dispatch(str(job.id))  # as the broker does when the job outlives the visibility timeout
+    assert wait_for_job(_count_job(items=1).id).status == "succeeded"  # the idle worker took both
+
+    job = wait_for_job(job.id)
+    assert job.status == "succeeded"
+    assert job.attempts == 1
+    assert sorted(map(int, _counted(job))) == list(range(30))
