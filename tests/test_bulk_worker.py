@@ -57,6 +57,19 @@ def wait_for_progress(job_id: str, done: int, seconds: float = 60.0) -> Job:
     return job
 
 
+def wait_for_dead_session(seconds: float = 30.0) -> None:
+    """Until the killed worker's database session is gone: it waited on the row lock, and ends
+    (rolling its chunk back, freeing the job's run lock) once the lock is released and it finds
+    its client gone. Only then can a new worker take the job over."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
+
+
 def test_a_filtered_job_on_a_real_worker_reports_each_item_and_audits_each_change(start_worker, api, org):
     start_worker(PORTA_BULK_CHUNK_SIZE="7")
     active = make_users(org, "spam", 40)
@@ -99,6 +112,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_no_item_is_applied_twice(start_
     finally:
         blocker.rollback()
         blocker.close()
+    wait_for_dead_session()
     interrupted = Job.objects.get(pk=job_id)
     assert (interrupted.status, interrupted.progress_done) == ("running", 3 * chunk)
     assert len(changed_by(job_id)) == 3 * chunk, "the chunk in flight rolled back"
