@@ -53,22 +53,28 @@ def bulk_change_status(
     """Apply ``action`` to each of ``ids`` among ``rows`` (the caller's scope): one transaction
     per item through the single-item service, so partial success is allowed and each item is
     locked, guarded, refused (409) or changed and audited exactly as ``POST …/{id}/{action}``.
-    An id outside ``rows`` is a per-item "not found"."""
-    found = {row.pk: row for row in rows.filter(pk__in=ids)}
+    An id outside ``rows`` is a per-item "not found". The item's previous status is read under
+    the lock the service then takes again in the same transaction, so it is the status the
+    change was made (or refused) from."""
+    machine = target.machine
     results = []
     for pk in ids:
-        row = found.get(pk)
-        if row is None:
-            results.append(_item(pk, previous=None, error=target.not_found))
-            continue
-        previous = target.machine.state(row)
+        previous = None
         try:
-            table_action = target.table_action(action, previous)
-            changed = target.apply(actor=actor, row=row, action=table_action, reason=reason)
+            with transaction.atomic():
+                if machine.lock_first is not None:
+                    machine.lock_first()
+                row = rows.select_for_update(of=("self",)).filter(pk=pk).first()
+                if row is None:
+                    results.append(_item(pk, previous=None, error=target.not_found))
+                    continue
+                previous = machine.state(row)
+                table_action = target.table_action(action, previous)
+                changed = target.apply(actor=actor, row=row, action=table_action, reason=reason)
         except ApiError as exc:
             results.append(_item(pk, previous=previous, error=exc.message))
             continue
-        results.append(_item(pk, previous=previous, new=target.machine.state(changed)))
+        results.append(_item(pk, previous=previous, new=machine.state(changed)))
     succeeded = sum(1 for result in results if result["success"])
     return {"total": len(ids), "succeeded": succeeded, "failed": len(ids) - succeeded, "results": results}
 
