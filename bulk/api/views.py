@@ -17,9 +17,8 @@ from bulk.api.serializers import (
     BulkUserStatusSerializer,
 )
 from bulk.targets import ORGANIZATIONS, USERS, BulkTarget
-from jobs.api.responses import job_accepted
+from jobs.api.responses import enqueue_job
 from jobs.api.serializers import JobAcceptedSerializer
-from jobs.services import job_enqueue
 from organizations.models import Organization, User
 from porta.api.viewsets import PortaViewSet
 from porta.core.errors import NotFound
@@ -57,9 +56,9 @@ class _BulkStatusViewSet(PortaViewSet):
         reason = data.get("reason") or None
         if "filter" in data:
             organization_id = self.job_organization(data)
-            job = job_enqueue(
+            return enqueue_job(
+                self,
                 kind=jobs.kind_name(self.target),
-                actor=self.principal.actor,
                 organization_id=organization_id,
                 parameters=jobs.parameters(
                     organization_id=organization_id,
@@ -68,7 +67,6 @@ class _BulkStatusViewSet(PortaViewSet):
                     reason=reason,
                 ),
             )
-            return job_accepted(job)
         result = services.bulk_change_status(
             target=self.target,
             actor=self.principal.actor,
