@@ -8,6 +8,7 @@ from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
+from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
 from jobs.api.views import JobViewSet
@@ -44,6 +45,8 @@ router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
+router.register("bulk/organizations", BulkOrganizationViewSet, basename="bulk-organization")
+router.register("bulk/users", BulkUserViewSet, basename="bulk-user")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "apikeys",
     "invitations",
     "jobs",
+    "bulk",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "jobs": _job_files_storage,
 }
+
+# Bulk jobs change this many rows per transaction (one UPDATE, one audit INSERT, one checkpoint).
+PORTA_BULK_CHUNK_SIZE = env.int("PORTA_BULK_CHUNK_SIZE", default=1000, min=1, max=100_000)
 
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024

@@ -217,6 +217,11 @@ FOREIGN_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("RecoveryViewSet", "link"): lambda w: {"userId": str(w.foreign_user.id)},
     ("RecoveryViewSet", "code"): lambda w: {"userId": str(w.foreign_user.id)},
+    ("BulkUserViewSet", "change_status"): lambda w: {
+        "organizationId": str(w.foreign.id),
+        "ids": [str(w.foreign_user.id)],
+        "action": "suspend",
+    },
 }
 
 
