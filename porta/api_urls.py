@@ -9,6 +9,7 @@ from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
+from imports.api.views import ImportViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
@@ -42,6 +43,7 @@ router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
+router.register("import", ImportViewSet, basename="import")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

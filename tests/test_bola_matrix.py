@@ -216,6 +216,10 @@ FOREIGN_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("RecoveryViewSet", "link"): lambda w: {"userId": str(w.foreign_user.id)},
     ("RecoveryViewSet", "code"): lambda w: {"userId": str(w.foreign_user.id)},
+    ("ImportViewSet", "create"): lambda w: {
+        "mode": "overwrite",
+        "manifest": {"version": "1.0", "organizations": [{"slug": w.foreign.slug, "name": "Planted"}]},
+    },
 }
 
 
