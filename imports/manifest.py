@@ -156,6 +156,18 @@ def parse_manifest(raw: Any) -> Manifest:
     count = sum(len(items) for items in sections.values())
     if count > MAX_ITEMS:
         problems["manifest"] = [f"At most {MAX_ITEMS} items in all; this manifest has {count}."]
+    # Refused before anything runs or is stored (a large manifest waits in its job's row).
+    secrets = [
+        f"manifest.{key}[{index}].{name}"
+        for key, items in sections.items()
+        for index, item in enumerate(items)
+        for name in secret_keys_in(item)
+    ]
+    if secrets:
+        raise ValidationFailed(
+            "Secrets are never imported: " + ", ".join(secrets[:10]),
+            details={name: ["Secrets are never imported."] for name in secrets},
+        )
     if problems:
         first = next(iter(problems))
         raise ValidationFailed(f"Invalid manifest: {first}: {problems[first][0]}", details=problems)

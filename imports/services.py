@@ -12,8 +12,9 @@
   permission the API route would need (``admin:org:create`` to create an organization…), and is
   written by the service the API calls, so it is validated, guarded and audited the same way.
   One more entry, ``import.completed``, records the import itself.
-* **Never secrets**: items carrying secret-like keys are refused; a confidential client is created
-  without a secret (its admin adds one through ``POST /clients/{id}/secrets``).
+* **Never secrets**: a manifest carrying secret-like keys is refused whole (400, imports.manifest);
+  a confidential client is created without a secret (its admin adds one through
+  ``POST /clients/{id}/secrets``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from applications.services import applications as application_services
 from applications.services import claims as claim_services
 from applications.services import clients as client_services
 from audit import services as audit
-from imports.manifest import GLOBAL_SECTIONS, SECTIONS, Manifest, Section, secret_keys_in
+from imports.manifest import GLOBAL_SECTIONS, SECTIONS, Manifest, Section
 from organizations import services as organization_services
 from organizations.models import Organization
 from porta.api.errors import flatten_details
@@ -133,9 +134,17 @@ def check_scope(importer: Importer, manifest: Manifest) -> None:
 # -- the import -------------------------------------------------------------------------------------
 
 
-def import_manifest(*, importer: Importer, mode: str, manifest: Manifest) -> dict[str, Any]:
+def import_manifest(
+    *,
+    importer: Importer,
+    mode: str,
+    manifest: Manifest,
+    on_applied: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Import ``manifest`` (see the module's docstring). Returns the report; raises ImportFailed
-    (422, the report in its body) when any item failed, after rolling everything back."""
+    (422, the report in its body) when any item failed, after rolling everything back.
+    ``on_applied(report)`` runs inside the import's transaction once everything is written (a
+    job's checkpoint commits with the rows)."""
     if mode not in MODES:
         raise ValidationFailed(f"Unknown mode: {mode}", details={"mode": [f"One of {', '.join(MODES)}."]})
     check_scope(importer, manifest)
@@ -156,6 +165,8 @@ def import_manifest(*, importer: Importer, mode: str, manifest: Manifest) -> dic
                 target_type="import",
                 metadata={"mode": mode, **report.as_json(applied=True)["totals"]},
             )
+            if on_applied is not None:
+                on_applied(report.as_json(applied=True))
             applied = True
     except _RolledBack:
         pass
@@ -464,12 +475,6 @@ def _key_of(section: str, raw: Any) -> dict[str, Any]:
 def _validated(section: Section, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValidationFailed("An item must be an object", details={"item": ["Must be an object."]})
-    secrets = secret_keys_in(raw)
-    if secrets:
-        raise ValidationFailed(
-            "Secrets are never imported: " + ", ".join(secrets),
-            details={name: ["Secrets are never imported."] for name in secrets},
-        )
     serializer = section.item(data=raw)
     try:
         serializer.is_valid(raise_exception=True)

@@ -212,10 +212,18 @@ def test_a_manifest_carrying_a_secret_is_refused_and_changes_nothing(api):
     body["clients"][0]["clientSecret"] = "s3cret-from-elsewhere"
     before = database_digest()
     response = run(api, "merge", body)
-    assert response.status_code == 422
-    [error] = response.json()["report"]["clients"]["errors"]
-    assert error["message"] == "Secrets are never imported: clientSecret"
+    assert response.status_code == 400
+    assert response.json()["message"] == "Secrets are never imported: manifest.clients[0].clientSecret"
     assert database_digest() == before
+
+
+def test_a_secret_nested_anywhere_in_an_item_is_refused(api):
+    body = manifest(organizations=[{"slug": "acme", "name": "Acme", "branding": {"passwordHash": "x"}}])
+    response = run(api, "merge", body)
+    assert response.status_code == 400
+    assert response.json()["details"] == {
+        "manifest.organizations[0].branding.passwordHash": ["Secrets are never imported."]
+    }  # noqa: E501
 
 
 def test_a_confidential_client_is_imported_without_any_secret(api):

@@ -43,11 +43,3 @@ class ImportReportSerializer(serializers.Serializer):
         for section in SECTIONS:
             fields[section.key] = _SectionReport()
         return fields
-
-
-class ImportFailedSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    message = serializers.CharField()
-    statusCode = serializers.IntegerField()
-    requestId = serializers.CharField()
-    report = ImportReportSerializer()

@@ -3,12 +3,16 @@ definitions and clients, imported in one transaction (imports.services)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from imports import services
-from imports.api.serializers import ImportFailedSerializer, ImportReportSerializer, ImportRequestSerializer
+from imports.api.serializers import ImportReportSerializer, ImportRequestSerializer
+from imports.jobs import import_enqueue
 from imports.manifest import parse_manifest
+from jobs.api.responses import job_accepted
+from jobs.api.serializers import JobAcceptedSerializer
 from organizations.models import Organization
 from porta.api.viewsets import PortaViewSet
 
@@ -27,8 +31,9 @@ class ImportViewSet(PortaViewSet):
         request=ImportRequestSerializer,
         responses={
             200: ImportReportSerializer,
-            422: OpenApiResponse(
-                ImportFailedSerializer, description="Items failed; nothing was changed (report in the body)"
+            202: OpenApiResponse(
+                JobAcceptedSerializer,
+                description="More than PORTA_IMPORT_SYNC_MAX_ITEMS items: the import runs as a job",
             ),
         },
     )
@@ -36,7 +41,10 @@ class ImportViewSet(PortaViewSet):
         """Import a manifest. `merge` creates what is missing and skips what exists; `overwrite`
         also updates what exists with the fields each item states; `dry-run` (the default)
         answers exactly what `merge` would, and changes nothing. Any failing item rolls back the
-        whole import (422, with the per-section report)."""
+        whole import: 422, whose error body adds `report` (the per-section report below, with
+        each failing item's error). A manifest of more than
+        `PORTA_IMPORT_SYNC_MAX_ITEMS` items (default 500) is imported by a job: 202 `{jobId}`; the
+        job's result is the same report (a failed job's report is its download)."""
         data = self.validated(ImportRequestSerializer)
         manifest = parse_manifest(data["manifest"])
         importer = services.Importer(
@@ -44,4 +52,7 @@ class ImportViewSet(PortaViewSet):
             authorization=self.principal.authorization,
             scope_organization_id=self.principal.scope_organization_id,
         )
+        if manifest.item_count > settings.PORTA_IMPORT_SYNC_MAX_ITEMS:
+            services.check_scope(importer, manifest)  # refused now, not in a failed job
+            return job_accepted(import_enqueue(importer=importer, mode=data["mode"], manifest=manifest))
         return Response(services.import_manifest(importer=importer, mode=data["mode"], manifest=manifest))
