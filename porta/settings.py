@@ -280,7 +280,7 @@ PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
 PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
 # POST /import: a manifest of more items than this is imported by a job (202) rather than in the
 # request (bench/imports.py measures the time an item takes).
-PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=500, min=0)
+PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100, min=0)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).

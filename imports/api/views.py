@@ -43,7 +43,7 @@ class ImportViewSet(PortaViewSet):
         answers exactly what `merge` would, and changes nothing. Any failing item rolls back the
         whole import: 422, whose error body adds `report` (the per-section report below, with
         each failing item's error). A manifest of more than
-        `PORTA_IMPORT_SYNC_MAX_ITEMS` items (default 500) is imported by a job: 202 `{jobId}`; the
+        `PORTA_IMPORT_SYNC_MAX_ITEMS` items (default 100) is imported by a job: 202 `{jobId}`; the
         job's result is the same report (a failed job's report is its download)."""
         data = self.validated(ImportRequestSerializer)
         manifest = parse_manifest(data["manifest"])
