@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from rest_framework.exceptions import ValidationError as DrfValidationError
 
 from applications.models import Application, ClaimDefinition, Client
@@ -202,6 +202,10 @@ class _Run:
         except IntegrityError:
             conflict = Conflict(f"The {section.noun} conflicts with an existing one")
             self.report.add(section.key, "errors", {**entry, **_error(conflict)})
+            return
+        except DataError:  # a value the database cannot hold, past the serializer's checks
+            invalid = ValidationFailed(f"The {section.noun} has a value the database cannot store")
+            self.report.add(section.key, "errors", {**entry, **_error(invalid)})
             return
         self.report.add(section.key, outcome, {**entry, **extra})
 
