@@ -262,19 +262,24 @@ def test_an_unknown_mode_is_a_400(api):
     assert "mode" in response.json()["details"]
 
 
+def importer_holding(make_admin, *roles: str) -> ApiClient:
+    """A client of a new admin holding ``roles`` and ``admin:import:write`` (a custom role)."""
+    importer_role, _ = Role.objects.get_or_create(
+        application=Application.objects.get(slug="porta-admin"), slug="importer"
+    )
+    RolePermission.objects.get_or_create(
+        role=importer_role, permission=Permission.objects.get(slug="admin:import:write")
+    )
+    user = make_admin(*roles)
+    UserRole.objects.create(user=user, role=importer_role)
+    client = Client()
+    return ApiClient(client, issue_token(client, user.email, "admin-password-1")["access_token"])
+
+
 def test_an_item_needs_the_permission_its_api_route_needs(make_admin):
     """import:write alone (here beside the read-only auditor role) imports nothing it could not
     write through the API."""
-    importer_role = Role.objects.create(
-        application=Application.objects.get(slug="porta-admin"), slug="importer"
-    )
-    RolePermission.objects.create(
-        role=importer_role, permission=Permission.objects.get(slug="admin:import:write")
-    )
-    user = make_admin("porta-auditor")
-    UserRole.objects.create(user=user, role=importer_role)
-    client = Client()
-    caller = ApiClient(client, issue_token(client, user.email, "admin-password-1")["access_token"])
+    caller = importer_holding(make_admin, "porta-auditor")
     response = run(caller, "merge", manifest(organizations=[{"slug": "acme", "name": "Acme"}]))
     assert response.status_code == 422, response.content
     [error] = response.json()["report"]["organizations"]["errors"]
@@ -283,6 +288,41 @@ def test_an_item_needs_the_permission_its_api_route_needs(make_admin):
         "Insufficient permissions. Required: admin:org:create",
     )
     assert not Organization.objects.filter(slug="acme").exists()
+
+
+def test_an_import_cannot_grant_an_admin_role_a_permission_the_importer_lacks(make_admin):
+    caller = importer_holding(make_admin, "porta-app-admin")
+    role = {"applicationSlug": "porta-admin", "slug": "porta-auditor", "name": "Auditor"}
+    role["permissions"] = ["admin:config:update"]
+    response = run(caller, "overwrite", manifest(roles=[role]))
+    assert response.status_code == 422, response.content
+    [error] = response.json()["report"]["roles"]["errors"]
+    assert error["statusCode"] == 403
+    auditor = Role.objects.get(application__slug="porta-admin", slug="porta-auditor")
+    assert not auditor.permissions.filter(slug="admin:config:update").exists()
+
+
+def test_a_dry_run_of_a_failing_manifest_answers_what_merge_would(api):
+    body = manifest(applications=[{"slug": "crm", "name": "CRM"}, {"slug": "x", "name": "Too short a slug"}])
+    preview = run(api, "dry-run", body)
+    assert preview.status_code == 422
+    assert preview.json()["report"]["totals"] == run(api, "merge", body).json()["report"]["totals"]
+
+
+def test_overwrite_changes_the_branding_fields_an_item_states_and_keeps_the_others(api):
+    organization = Organization.objects.create(
+        name="Acme", slug="acme", branding_company_name="Acme Inc", branding_primary_color="#000000"
+    )
+    item = {"slug": "acme", "name": "Acme", "branding": {"primaryColor": "#FFFFFF"}}
+    response = run(api, "overwrite", manifest(organizations=[item]))
+    assert response.status_code == 200, response.content
+    organization.refresh_from_db()
+    assert (organization.branding_primary_color, organization.branding_company_name) == (
+        "#FFFFFF",
+        "Acme Inc",
+    )
+    [updated] = response.json()["organizations"]["updated"]
+    assert updated["changes"] == {"branding.primaryColor": {"before": "#000000", "after": "#FFFFFF"}}
 
 
 def test_import_without_the_import_permission_is_403(api_as):
