@@ -4,7 +4,7 @@ definitions and clients, imported in one transaction (imports.services)."""
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from imports import services
@@ -15,6 +15,35 @@ from jobs.api.responses import job_accepted
 from jobs.api.serializers import JobAcceptedSerializer
 from organizations.models import Organization
 from porta.api.viewsets import PortaViewSet
+
+_EXAMPLE = {
+    "mode": "merge",
+    "manifest": {
+        "version": "1.0",
+        "organizations": [{"slug": "acme", "name": "Acme", "defaultLocale": "en"}],
+        "applications": [{"slug": "crm", "name": "CRM"}],
+        "permissions": [{"applicationSlug": "crm", "slug": "crm:contacts:read", "name": "Read contacts"}],
+        "roles": [
+            {
+                "applicationSlug": "crm",
+                "slug": "viewer",
+                "name": "Viewer",
+                "permissions": ["crm:contacts:read"],
+            }
+        ],
+        "claimDefinitions": [{"applicationSlug": "crm", "claimName": "tier", "claimType": "string"}],
+        "clients": [
+            {
+                "organizationSlug": "acme",
+                "applicationSlug": "crm",
+                "clientName": "CRM web",
+                "clientType": "public",
+                "applicationType": "spa",
+                "redirectUris": ["https://crm.example/callback"],
+            }
+        ],
+    },
+}
 
 
 class ImportViewSet(PortaViewSet):
@@ -29,6 +58,7 @@ class ImportViewSet(PortaViewSet):
 
     @extend_schema(
         request=ImportRequestSerializer,
+        examples=[OpenApiExample("A manifest of every section", value=_EXAMPLE, request_only=True)],
         responses={
             200: ImportReportSerializer,
             202: OpenApiResponse(
