@@ -398,3 +398,28 @@ def test_an_organization_scoped_key_imports_into_its_own_organization(scoped):
     assert response.status_code == 200, response.content
     assert Organization.objects.get(pk=home.pk).name == "Home renamed"
     assert OAuthClient.objects.get(client_name="Shop SPA").organization_id == home.id
+
+
+def test_a_manifest_of_too_many_items_is_a_400(api):
+    items = [{"slug": f"app-{n:05d}", "name": "A"} for n in range(10_001)]
+    response = run(api, "merge", manifest(applications=items))
+    assert response.status_code == 400
+    assert response.json()["details"]["manifest"] == ["At most 10000 items in all; this manifest has 10001."]
+
+
+def test_an_item_that_is_not_an_object_is_an_item_error(api):
+    report = run(api, "merge", manifest(applications=["crm"])).json()["report"]
+    [error] = report["applications"]["errors"]
+    assert (error["index"], error["statusCode"]) == (0, 400)
+
+
+def test_a_client_of_a_suspended_organization_is_refused_as_through_the_api(api):
+    Organization.objects.create(name="Acme", slug="acme", status="suspended")
+    Application.objects.create(name="CRM", slug="crm")
+    client = {
+        "organizationSlug": "acme", "applicationSlug": "crm", "clientName": "Web", "clientType": "public",
+        "applicationType": "spa", "redirectUris": ["https://crm.example/cb"],
+    }  # fmt: skip
+    report = run(api, "merge", manifest(clients=[client])).json()["report"]
+    [error] = report["clients"]["errors"]
+    assert (error["statusCode"], error["message"]) == (422, "Organization is suspended")

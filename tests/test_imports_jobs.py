@@ -181,3 +181,49 @@ def test_an_import_whose_worker_is_killed_mid_job_is_applied_exactly_once(start_
     created = AuditEntry.objects.filter(event_type="app.created", target_id__in=imported)
     assert created.count() == 1500, "one audit entry per application: none imported twice"
     assert job.result["totals"]["created"] == 1500
+
+
+def test_a_resumed_job_whose_import_already_committed_reports_it_without_importing_again(
+    api, super_admin, django_capture_on_commit_callbacks
+):
+    """A worker killed after the import's commit but before the job was marked done: the
+    redelivered job finds the report its import committed as the checkpoint."""
+    from imports.jobs import import_enqueue
+    from imports.manifest import parse_manifest
+    from imports.services import Importer
+    from jobs.runner import run as run_job
+    from porta.core.context import Actor
+    from rbac.selectors import admin_authorization
+
+    importer = Importer(
+        actor=Actor(type="user", id=super_admin.id, label=super_admin.email),
+        authorization=admin_authorization(super_admin.id),
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        job = import_enqueue(importer=importer, mode="merge", manifest=parse_manifest(applications(3)))
+    committed = {"mode": "merge", "applied": True, "totals": {"created": 3}}
+    Job.objects.filter(pk=job.pk).update(state={"report": committed})
+    run_job(str(job.id))
+    job.refresh_from_db()
+    assert (job.status, job.result) == ("succeeded", committed)
+    assert not Application.objects.filter(slug__startswith="app-").exists()
+
+
+def test_an_organization_scoped_keys_import_job_belongs_to_its_organization(
+    api, small_threshold, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    home = Organization.objects.create(name="Home", slug="home")
+    response = api.post(
+        "/api/admin/api-keys",
+        {"name": "Home key", "organizationId": str(home.id), "roles": ["porta-super-admin"]},
+    )
+    key = ApiClient(Client(), response.json()["secret"])
+    orgs = {"version": "1.0", "organizations": [{"slug": "home", "name": f"Home {n}"} for n in range(3)]}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key.post(PATH, {"mode": "dry-run", "manifest": orgs})
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["jobId"])
+    assert job.organization_id == home.id
+    assert key.get(f"/api/admin/jobs/{job.id}").status_code == 200
