@@ -222,6 +222,9 @@ class _Run:
         audited: Any,
         update_permission: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
+        """Create ``existing`` when it is None; else skip it (merge, or nothing differs) or update
+        what ``changes`` says differs (overwrite). Each write needs the permission of the API
+        route that would make it; the report's changes are the audited fields' before and after."""
         if existing is None:
             self.importer.require(f"admin:{resource}:create")
             row = create()
