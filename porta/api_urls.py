@@ -10,6 +10,7 @@ from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
+from imports.api.views import ImportViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
 from jobs.api.views import JobViewSet
 from keys.api.views import SigningKeyViewSet
@@ -47,6 +48,7 @@ router.register(
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
 router.register("bulk/organizations", BulkOrganizationViewSet, basename="bulk-organization")
 router.register("bulk/users", BulkUserViewSet, basename="bulk-user")
+router.register("import", ImportViewSet, basename="import")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

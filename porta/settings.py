@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "invitations",
     "jobs",
     "bulk",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
 PORTA_TRUSTED_PROXIES = env.networks("PORTA_TRUSTED_PROXIES")
 PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
 PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
+# POST /import: a manifest of more items than this is imported by a job (202) rather than in the
+# request (bench/imports.py measures the time an item takes).
+PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100, min=0)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).

@@ -222,6 +222,10 @@ FOREIGN_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "ids": [str(w.foreign_user.id)],
         "action": "suspend",
     },
+    ("ImportViewSet", "create"): lambda w: {
+        "mode": "overwrite",
+        "manifest": {"version": "1.0", "organizations": [{"slug": w.foreign.slug, "name": "Planted"}]},
+    },
 }
 
 
