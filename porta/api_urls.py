@@ -20,6 +20,7 @@ from rbac.api.role_views import RoleViewSet
 from rbac.api.urls import urlpatterns as user_role_urls
 from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
+from stats.api.views import StatsViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -42,6 +43,7 @@ router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
+router.register("stats", StatsViewSet, basename="stats")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

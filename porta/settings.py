@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "recovery",
     "apikeys",
     "invitations",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -340,8 +341,12 @@ CELERY_BEAT_SCHEDULE = {
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
     # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
     "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
+    # The stats triggers append deltas; this folds them into the tallies /stats reads.
+    "stats-compact-tallies": {"task": "stats.tasks.compact_tallies", "schedule": 60.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+# Seconds a /stats report is cached per scope (0: computed on every request).
+PORTA_STATS_CACHE_TTL = env.seconds("PORTA_STATS_CACHE_TTL", default=15, min=0)
 
 _log_level = env.choice(
     "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True

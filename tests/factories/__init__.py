@@ -17,6 +17,7 @@ from tests.factories.oidc import RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
+from tests.factories.stats import TallyDeltaFactory, TallyFactory
 
 __all__ = [
     "AdminApiKeyFactory",
@@ -38,6 +39,8 @@ __all__ = [
     "RolePermissionFactory",
     "SessionFactory",
     "SigningKeyFactory",
+    "TallyDeltaFactory",
+    "TallyFactory",
     "UserFactory",
     "UserRoleFactory",
 ]
