@@ -8,6 +8,7 @@ from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
+from branding.api.views import BrandingViewSet
 from courier.api.views import CourierMessageViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
 from keys.api.views import SigningKeyViewSet
@@ -24,6 +25,7 @@ from stats.api.views import StatsViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("organizations", BrandingViewSet, basename="organization-branding")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "apikeys",
     "invitations",
     "stats",
+    "branding",
 ]
 
 MIDDLEWARE = [

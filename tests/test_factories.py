@@ -19,6 +19,7 @@ PORTA_APPS = {
     "recovery",
     "audit",
     "stats",
+    "branding",
 }
 
 

@@ -11,6 +11,7 @@ from tests.factories.applications import (
     ModuleFactory,
 )
 from tests.factories.audit import AuditEntryFactory
+from tests.factories.branding import BrandingAssetFactory
 from tests.factories.courier import AttemptFactory, MessageFactory
 from tests.factories.keys import SigningKeyFactory
 from tests.factories.oidc import RefreshTokenFactory, SessionFactory
@@ -24,6 +25,7 @@ __all__ = [
     "ApplicationFactory",
     "AttemptFactory",
     "AuditEntryFactory",
+    "BrandingAssetFactory",
     "ClaimDefinitionFactory",
     "ClaimValueFactory",
     "ClientFactory",
