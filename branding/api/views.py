@@ -3,8 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import renderers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,7 +20,6 @@ from organizations import services as organization_services
 from organizations.api.serializers import BrandingSerializer, OrganizationSerializer
 from organizations.models import Organization
 from porta.api.etag import IfMatch
-from porta.api.renderers import JSONRenderer
 from porta.api.viewsets import PortaViewSet
 from porta.core.errors import NotFound
 
@@ -32,19 +30,10 @@ _ASSET_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
 }
-_TYPE_HELP = "`logo` or `favicon`; any other value is 404."
-
-
-class ImageRenderer(renderers.BaseRenderer):
-    """Lets a client that asks for ``image/*`` (a browser's ``<img>``) reach the asset route:
-    the action answers the stored bytes itself, and errors are rendered as JSON."""
-
-    media_type = "image/*"
-    format = "image"
-    charset = None
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data)
+_ASSET_TYPE = OpenApiParameter(
+    "asset_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=BrandingAssetType.values,
+    description="`logo` or `favicon`; any other value is 404",
+)  # fmt: skip
 
 
 class BrandingViewSet(PortaViewSet):
@@ -67,10 +56,10 @@ class BrandingViewSet(PortaViewSet):
     def scoped_queryset(self) -> QuerySet:
         return organization_selectors.organizations()
 
-    def get_renderers(self):
-        if getattr(self, "action", None) == "branding_asset":
-            return [JSONRenderer(), ImageRenderer()]
-        return super().get_renderers()
+    def perform_content_negotiation(self, request, force=False):
+        # A browser's <img> asks for image/*: the asset route answers its stored bytes itself
+        # (and errors as JSON), so it never refuses an Accept header with 406.
+        return super().perform_content_negotiation(request, force=force or self.action == "branding_asset")
 
     def _asset_type(self, asset_type: str) -> str:
         if asset_type not in BrandingAssetType.values:
@@ -83,7 +72,9 @@ class BrandingViewSet(PortaViewSet):
             raise NotFound(f"No {asset_type} asset found")
         return asset
 
-    @extend_schema(request=None, responses=BrandingAssetListSerializer)
+    @extend_schema(
+        operation_id="organizations_branding_list", request=None, responses=BrandingAssetListSerializer
+    )
     @action(detail=True, methods=["get"], url_path="branding")
     def branding_assets(self, request, pk=None):
         """The organization's uploaded assets (without their bytes)."""
@@ -91,7 +82,11 @@ class BrandingViewSet(PortaViewSet):
         assets = selectors.branding_assets().filter(organization=organization)
         return Response({"data": BrandingAssetSerializer.represent_many(assets)})
 
-    @extend_schema(request=BrandingSerializer, responses=OrganizationSerializer)
+    @extend_schema(
+        operation_id="organizations_branding_update",
+        request=BrandingSerializer,
+        responses=OrganizationSerializer,
+    )
     @branding_assets.mapping.put
     def branding(self, request, pk=None):
         """Set the branding URLs, colour, company name and custom CSS (fields left out are kept)."""
@@ -106,8 +101,9 @@ class BrandingViewSet(PortaViewSet):
         return self.detail_response(organization)
 
     @extend_schema(
+        operation_id="organizations_branding_asset_retrieve",
         request=None,
-        description=_TYPE_HELP,
+        parameters=[_ASSET_TYPE],
         responses={
             (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored bytes"),
             304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)"),
@@ -126,8 +122,9 @@ class BrandingViewSet(PortaViewSet):
         )
 
     @extend_schema(
+        operation_id="organizations_branding_asset_update",
         request=BrandingAssetUploadSerializer,
-        description=_TYPE_HELP,
+        parameters=[_ASSET_TYPE],
         responses={200: BrandingAssetSerializer, 201: BrandingAssetSerializer},
     )
     @branding_asset.mapping.put
@@ -151,9 +148,15 @@ class BrandingViewSet(PortaViewSet):
             return Response(body, status=http.HTTP_201_CREATED, headers={"Location": location})
         return Response(body)
 
-    @extend_schema(request=None, description=_TYPE_HELP, responses={204: None})
+    @extend_schema(
+        operation_id="organizations_branding_asset_destroy",
+        request=None,
+        parameters=[_ASSET_TYPE],
+        responses={204: None},
+    )
     @branding_asset.mapping.delete
     def branding_asset_delete(self, request, pk=None, asset_type=None):
+        """Remove the asset (404 when there is none)."""
         organization = self.get_object()
         asset = self._asset(organization, self._asset_type(asset_type), selectors.branding_assets())
         services.branding_asset_delete(actor=self.principal.actor, asset=asset)

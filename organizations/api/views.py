@@ -25,7 +25,7 @@ from porta.core.errors import ValidationFailed
 
 
 class OrganizationViewSet(PortaViewSet):
-    """Tenants: create, read, update, suspend, archive, delete (branding: the branding app)."""
+    """Tenants: create, read, update, suspend, archive, delete."""
 
     queryset = Organization.objects.all()
     organization_field = "id"
