@@ -377,3 +377,30 @@ class TestBrandingPermissions(PermissionSuite):
             sha256="0" * 64,
         )
         return {"id": str(org.id)}
+
+
+# -- organization delete and the Django admin --------------------------------------------------------
+
+
+def test_deleting_an_organization_deletes_its_assets(api, org):
+    upload(api, org, "logo", png())
+
+    assert api.delete(f"{ORGS}/{org.id}").status_code == 200
+
+    assert not BrandingAsset.objects.exists()
+
+
+def test_an_auditor_browses_assets_in_the_django_admin_without_their_bytes(api, org, make_admin):
+    image = png()
+    upload(api, org, "logo", image)
+    asset = BrandingAsset.objects.get()
+    client = Client()
+    client.force_login(make_admin("porta-auditor"))
+
+    listing = client.get("/admin/branding/brandingasset/", {"q": "acme"})
+    detail = client.get(f"/admin/branding/brandingasset/{asset.pk}/change/")
+
+    assert listing.status_code == 200
+    assert str(asset.pk) in listing.content.decode()
+    assert detail.status_code == 200
+    assert b64(image) not in detail.content.decode()

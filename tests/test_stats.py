@@ -341,3 +341,14 @@ class TestStatsPermissions(PermissionSuite):
     @pytest.fixture
     def path_params(self, initialized) -> dict[str, str]:
         return {"orgId": str(OrganizationFactory().id)}
+
+
+def test_an_auditor_browses_the_tallies_in_the_django_admin(api, make_admin):
+    services.tallies_compact()
+    client = Client()
+    client.force_login(make_admin("porta-auditor"))
+
+    response = client.get("/admin/stats/tally/", {"q": "users"})
+
+    assert response.status_code == 200
+    assert "users" in response.content.decode()
