@@ -19,7 +19,6 @@ from organizations import selectors as organization_selectors
 from organizations import services as organization_services
 from organizations.api.serializers import BrandingSerializer, OrganizationSerializer
 from organizations.models import Organization
-from porta.api.etag import IfMatch
 from porta.api.viewsets import PortaViewSet
 from porta.core.errors import NotFound
 
@@ -96,7 +95,7 @@ class BrandingViewSet(PortaViewSet):
             actor=self.principal.actor,
             organization=organization,
             branding=data,
-            precondition=IfMatch.from_request(request, OrganizationSerializer.represent),
+            precondition=self.if_match,
         )
         return self.detail_response(organization)
 
