@@ -267,6 +267,17 @@ def test_a_report_is_served_from_the_cache_within_its_lifetime(api, settings):
     assert second["Cache-Control"] == "private, max-age=60"
 
 
+def test_each_organization_is_cached_under_its_own_report(api, settings):
+    settings.PORTA_STATS_CACHE_TTL = 60
+    first, second = OrganizationFactory(), OrganizationFactory()
+    UserFactory(organization=second)
+    org_stats(api, first)
+
+    body = org_stats(api, second)
+
+    assert (body["organizationId"], body["users"]["total"]) == (str(second.id), 1)
+
+
 def test_without_a_cache_lifetime_every_report_is_fresh(api):
     org = OrganizationFactory()
     org_stats(api, org)
