@@ -85,7 +85,8 @@ def tally_select(
     """The delta rows of ``rows`` (a query of the watched columns plus ``d``, +1 or -1), for the
     row's organization and for all organizations, grouped, with what cancels out left out."""
     keys = ", ".join(f"date_trunc('hour', {c}, 'UTC') AS {c}" if c in TIMESTAMPS else c for c in columns)
-    grouped = f"SELECT {keys}, sum(d) AS d FROM ({rows}) r0 GROUP BY {', '.join(str(i + 1) for i in range(len(columns)))}"
+    positions = ", ".join(str(i + 1) for i in range(len(columns)))
+    grouped = f"SELECT {keys}, sum(d) AS d FROM ({rows}) r0 GROUP BY {positions}"
     scopes = f"(VALUES (r.{organization}), ({ALL})) s(org)" if organization else f"(VALUES ({ALL})) s(org)"
     values = ", ".join(f"({m}, {label}, {bucket})" for m, label, bucket in metrics)
     return f"""
