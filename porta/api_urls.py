@@ -8,6 +8,7 @@ from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
+from branding.api.views import BrandingViewSet
 from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
 from imports.api.views import ImportViewSet
@@ -23,9 +24,11 @@ from rbac.api.role_views import RoleViewSet
 from rbac.api.urls import urlpatterns as user_role_urls
 from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
+from stats.api.views import StatsViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("organizations", BrandingViewSet, basename="organization-branding")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
@@ -49,6 +52,7 @@ router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, ba
 router.register("bulk/organizations", BulkOrganizationViewSet, basename="bulk-organization")
 router.register("bulk/users", BulkUserViewSet, basename="bulk-user")
 router.register("import", ImportViewSet, basename="import")
+router.register("stats", StatsViewSet, basename="stats")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "jobs",
     "bulk",
     "imports",
+    "stats",
+    "branding",
 ]
 
 MIDDLEWARE = [
@@ -385,8 +387,12 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs: hand on those whose task the broker lost; delete job files past their retention.
     "jobs-requeue-stranded": {"task": "jobs.tasks.requeue_stranded_jobs", "schedule": 300.0},
     "jobs-purge-expired-files": {"task": "jobs.tasks.purge_expired_job_files", "schedule": 3600.0},
+    # The stats triggers append deltas; this folds them into the tallies /stats reads.
+    "stats-compact-tallies": {"task": "stats.tasks.compact_tallies", "schedule": 60.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+# Seconds a /stats report is cached per scope (0: computed on every request).
+PORTA_STATS_CACHE_TTL = env.seconds("PORTA_STATS_CACHE_TTL", default=15, min=0)
 
 _log_level = env.choice(
     "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True

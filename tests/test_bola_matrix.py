@@ -17,6 +17,7 @@ day it is registered:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import uuid
@@ -156,6 +157,8 @@ def _populate(organization: Organization, application: Application, super_api: A
         ).status_code
         == 200
     )
+    logo = {"data": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()}
+    assert super_api.put(f"{PREFIX}organizations/{organization.id}/branding/logo", logo).status_code == 201
     return {"user": user, "client": confidential, "secret": secret}
 
 
@@ -201,6 +204,7 @@ def foreign_values(route: Route, world: World, *, own_parent: bool = False) -> d
         "pk": lambda: _foreign_row(route.viewset, world),
         "user_id": lambda: str(world.foreign_user.id),
         "secret_id": lambda: str(world.foreign_secret.id),
+        "asset_type": lambda: "logo",
     }
     return {name: known.get(name, lambda: str(uuid.uuid4()))() for name in route.kwargs}
 

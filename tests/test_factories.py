@@ -19,6 +19,8 @@ PORTA_APPS = {
     "recovery",
     "audit",
     "jobs",
+    "stats",
+    "branding",
 }
 
 

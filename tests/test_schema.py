@@ -11,6 +11,7 @@ import yaml
 from django.core.management import call_command
 
 from audit.api.views import AuditViewSet
+from branding.api.views import BrandingViewSet
 from invitations.api.views import OrganizationInvitationViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
@@ -115,7 +116,8 @@ _ORG_USERS = "/api/admin/organizations/{organization_id}/users"
 @pytest.mark.parametrize(
     ("viewsets", "prefix"),
     [
-        ((OrganizationViewSet,), "/api/admin/organizations"),
+        # An organization's branding (settings and assets) is a route of the branding app.
+        ((OrganizationViewSet, BrandingViewSet), "/api/admin/organizations"),
         ((AuditViewSet,), "/api/admin/audit"),
         # A user's roles and the invitations are routes of rbac and invitations under the users.
         ((OrganizationUserViewSet, OrganizationInvitationViewSet, OrganizationUserRoleViewSet), _ORG_USERS),

@@ -23,6 +23,7 @@ How it stays bounded, deterministic and meaningful:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import uuid
 import zlib
@@ -174,6 +175,8 @@ def _build_world() -> tuple[str, dict[str, str]]:
     job = job_enqueue(  # runs eagerly at once (no transaction is open here): a job with a file
         kind="testing.file", actor=Actor.system(), organization_id=org, parameters={"content": "a,b\n"}
     )
+    logo = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()  # served as image/png
+    _created(api.put(f"{admin}/organizations/{org}/branding/logo", {"data": logo}))
     credential = _created(
         api.post(
             f"{admin}/api-keys", {"name": "fuzzer", "organizationId": None, "roles": ["porta-super-admin"]}

@@ -94,6 +94,14 @@ class PreconditionFailed(ApiError):
     status_code = 412
 
 
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+
+
 class UnprocessableEntity(ApiError):
     status_code = 422
 

@@ -11,6 +11,7 @@ from tests.factories.applications import (
     ModuleFactory,
 )
 from tests.factories.audit import AuditEntryFactory
+from tests.factories.branding import BrandingAssetFactory
 from tests.factories.courier import AttemptFactory, MessageFactory
 from tests.factories.jobs import JobFactory
 from tests.factories.keys import SigningKeyFactory
@@ -18,12 +19,14 @@ from tests.factories.oidc import RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
+from tests.factories.stats import TallyDeltaFactory, TallyFactory
 
 __all__ = [
     "AdminApiKeyFactory",
     "ApplicationFactory",
     "AttemptFactory",
     "AuditEntryFactory",
+    "BrandingAssetFactory",
     "ClaimDefinitionFactory",
     "ClaimValueFactory",
     "ClientFactory",
@@ -40,6 +43,8 @@ __all__ = [
     "RolePermissionFactory",
     "SessionFactory",
     "SigningKeyFactory",
+    "TallyDeltaFactory",
+    "TallyFactory",
     "UserFactory",
     "UserRoleFactory",
 ]
