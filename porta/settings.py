@@ -66,6 +66,8 @@ SECRET_KEY = _secret_key or _local["secret_key"]
 PORTA_KEY_ENCRYPTION_KEYS = _keks or [_local["key_encryption_key"]]
 # Pepper for keyed hashes of high-entropy secrets (refresh tokens, client secrets, API keys).
 PORTA_TOKEN_PEPPER = env.secret("PORTA_TOKEN_PEPPER", min_length=32) or SECRET_KEY
+# Peppers of issued API keys (issuedkeys.credentials): the first mints, the others still verify.
+PORTA_API_KEY_PEPPERS = env.secret_list("PORTA_API_KEY_PEPPERS", min_length=32) or [PORTA_TOKEN_PEPPER]
 
 DEBUG = env.bool("PORTA_DEBUG", default=False)
 # Checked here at start; `porta_init` reads them as its defaults (and generates a password if none).
