@@ -1,8 +1,8 @@
 """Issued API keys and each organization's settings for them.
 
-A key's plaintext is never stored: only the HMAC-SHA256 of its secret under a server pepper
-(``issuedkeys.credentials``), the id of that pepper (so peppers can rotate) and the last four
-characters, to tell keys apart in a list.
+A key's plaintext is never stored: only the HMAC-SHA256 of the credential under a server pepper
+(``issuedkeys.credentials``; the checksum inside a key tells which pepper minted it, so peppers
+rotate without a column here) and the last four characters, to tell keys apart in a list.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ class IssuedApiKey(TimestampedModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     #: The organization's prefix when the key was minted (a later settings change keeps it).
     prefix = models.CharField(max_length=16, editable=False)
-    secret_hash = models.CharField(max_length=128, editable=False)
-    pepper_id = models.CharField(max_length=32, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
     last_four = models.CharField(max_length=4, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

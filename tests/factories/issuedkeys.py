@@ -19,7 +19,6 @@ class IssuedApiKeyFactory(factory.django.DjangoModelFactory):
     scopes = factory.LazyFunction(lambda: ["read"])
     prefix = DEFAULT_PREFIX
     secret_hash = factory.Sequence(lambda n: f"{n:064x}")
-    pepper_id = "test"
     last_four = "abcd"
 
 
