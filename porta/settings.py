@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "recovery",
     "apikeys",
     "invitations",
+    "issuedkeys",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IssuedKeysConfig(AppConfig):
+    name = "issuedkeys"
+    verbose_name = "Issued API keys"
