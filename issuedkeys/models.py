@@ -1,8 +1,8 @@
 """Issued API keys and each organization's settings for them.
 
 A key's plaintext is never stored: only the HMAC-SHA256 of the credential under a server pepper
-(``issuedkeys.credentials``; the checksum inside a key tells which pepper minted it, so peppers
-rotate without a column here) and the last four characters, to tell keys apart in a list.
+(``issuedkeys.credentials``), a fingerprint of that pepper (peppers rotate) and the last four
+characters, to tell keys apart in a list.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from porta.core.db import TimestampedModel
+from porta.core.durations import format_duration
 from porta.core.ids import uuid7
 
 DEFAULT_PREFIX = "porta_ak"
@@ -40,6 +41,9 @@ class IssuedApiKey(TimestampedModel):
     #: The organization's prefix when the key was minted (a later settings change keeps it).
     prefix = models.CharField(max_length=16, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
+    #: Fingerprint of the pepper that minted the key: which keys still need an old pepper before
+    #: it is retired (verification itself finds the pepper from the key's checksum).
+    pepper_id = models.CharField(max_length=16, editable=False)
     last_four = models.CharField(max_length=4, editable=False)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -100,3 +104,11 @@ class IssuedApiKeySettings(TimestampedModel):
 
     def __str__(self) -> str:
         return f"API key settings of {self.organization_id}"
+
+    @property
+    def default_ttl_wire(self) -> str:
+        return format_duration(self.default_ttl)
+
+    @property
+    def max_ttl_wire(self) -> str:
+        return format_duration(self.max_ttl)

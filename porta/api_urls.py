@@ -10,6 +10,7 @@ from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
+from issuedkeys.api.views import ApiKeySettingsViewSet, IssuedApiKeyViewSet
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
@@ -27,6 +28,10 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
 )
+router.register(
+    r"organizations/(?P<organization_id>[^/]+)/api-keys", IssuedApiKeyViewSet, basename="org-issued-api-key"
+)
+router.register(r"organizations/(?P<pk>[^/]+)", ApiKeySettingsViewSet, basename="org-api-key-settings")
 router.register("users", UserViewSet, basename="user")
 router.register(r"users/(?P<user_id>[^/]+)", UserSessionViewSet, basename="user-session")
 router.register("sessions", SessionViewSet, basename="session")

@@ -23,6 +23,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "stats": ("read",),
     "export": ("read",),
     "import": ("write",),
+    "issued-key": ("create", "read", "update", "revoke", "verify"),
 }
 
 ALL_ADMIN_PERMISSIONS: frozenset[str] = frozenset(
@@ -46,7 +47,7 @@ ADMIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "porta-org-admin": (
         "Organization admin",
         "Manages organizations",
-        _matching(resources=("org",), extra=("admin:stats:read",)),
+        _matching(resources=("org", "issued-key"), extra=("admin:stats:read",)),
     ),
     "porta-user-admin": (
         "User admin",

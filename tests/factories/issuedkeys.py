@@ -19,6 +19,7 @@ class IssuedApiKeyFactory(factory.django.DjangoModelFactory):
     scopes = factory.LazyFunction(lambda: ["read"])
     prefix = DEFAULT_PREFIX
     secret_hash = factory.Sequence(lambda n: f"{n:064x}")
+    pepper_id = "0123456789abcdef"
     last_four = "abcd"
 
 
