@@ -337,7 +337,12 @@ def test_rotate_issues_a_new_key_and_revokes_the_old_one(api, org):
     assert new["keyId"] != old["issuedApiKey"]["keyId"]
     assert body["secret"] != old["secret"]
     assert response["Location"] == f"{keys_url(org)}/{new['keyId']}"
-    assert (new["name"], new["actorId"], new["scopes"], new["metadata"]) == ("Billing", "svc", ["a"], {"m": 1})
+    assert (new["name"], new["actorId"], new["scopes"], new["metadata"]) == (
+        "Billing",
+        "svc",
+        ["a"],
+        {"m": 1},
+    )
     assert new["rotatedFrom"] == old["issuedApiKey"]["keyId"]
     assert parse_time(new["expiresAt"]) - parse_time(new["createdAt"]) == datetime.timedelta(hours=2)
     previous = api.get(f"{keys_url(org)}/{old['issuedApiKey']['keyId']}").json()
@@ -347,7 +352,9 @@ def test_rotate_issues_a_new_key_and_revokes_the_old_one(api, org):
 
 def test_rotate_may_change_scopes_metadata_and_ttl(api, org):
     old = issue(api, org, scopes=["a"])["issuedApiKey"]
-    response = api.post(f"{keys_url(org)}/{old['keyId']}/rotate", {"scopes": ["b"], "metadata": {}, "ttl": "1h"})
+    response = api.post(
+        f"{keys_url(org)}/{old['keyId']}/rotate", {"scopes": ["b"], "metadata": {}, "ttl": "1h"}
+    )
     new = response.json()["issuedApiKey"]
     assert (new["scopes"], new["metadata"]) == (["b"], {})
     assert parse_time(new["expiresAt"]) - parse_time(new["createdAt"]) == datetime.timedelta(hours=1)
