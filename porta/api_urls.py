@@ -10,6 +10,7 @@ from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
+from issuedkeys.api.verify_urls import urlpatterns as issued_key_verify_urls
 from issuedkeys.api.views import ApiKeySettingsViewSet, IssuedApiKeyViewSet
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
@@ -56,5 +57,7 @@ urlpatterns = [
     # first, so that ``users/invite`` is not read as a user id.
     *invitation_urls,
     *user_role_urls,
+    # Before the router: ``api-keys/verify`` is not an admin API key's id.
+    *issued_key_verify_urls,
     *router.urls,
 ]

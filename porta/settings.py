@@ -246,6 +246,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
 PORTA_TRUSTED_PROXIES = env.networks("PORTA_TRUSTED_PROXIES")
 PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
 PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
+# POSTs that read and change nothing (verifying credentials): not counted as writes.
+PORTA_RATE_LIMIT_READ_POSTS = ("/api/admin/api-keys/verify",)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
@@ -341,10 +343,18 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
     # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
+    # Issued API key use is noted in Redis per verification; this moves lastUsedAt to the database.
+    "issuedkeys-flush-last-used": {"task": "issuedkeys.tasks.flush_issued_key_last_used", "schedule": 30.0},
     # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
     "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+# Issued API keys (issuedkeys.verification): the longest a process trusts its copy of a key should
+# a revocation's stamp bump be lost; how often a key's use is noted; self-revocations per IP.
+PORTA_ISSUED_KEY_CACHE_SECONDS = env.float("PORTA_ISSUED_KEY_CACHE_SECONDS", default=5.0, min=0, max=60)
+PORTA_ISSUED_KEY_LAST_USED_RESOLUTION = env.float("PORTA_ISSUED_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+PORTA_PUBLIC_REVOKE_RATE_LIMIT = env.int("PORTA_PUBLIC_REVOKE_RATE_LIMIT", default=10, min=1)
+PORTA_PUBLIC_REVOKE_RATE_WINDOW = env.seconds("PORTA_PUBLIC_REVOKE_RATE_WINDOW", default=60)
 
 _log_level = env.choice(
     "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True
