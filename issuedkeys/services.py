@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
-from issuedkeys import credentials
+from issuedkeys import credentials, verification
 from issuedkeys.models import IssuedApiKey, IssuedApiKeySettings
 from organizations.services import organization_accepting_members
 from porta.core.context import Actor
@@ -282,6 +282,8 @@ def issued_api_key_update(
             setattr(key, attribute, value)
         if changes:
             key.save(update_fields=list(changes))
+    if changes:
+        verification.keys_changed()  # the verify answer carries scopes and metadata
     return key
 
 
@@ -289,8 +291,11 @@ def issued_api_key_update(
 def issued_api_key_revoke(
     *, actor: Actor, key: IssuedApiKey, reason: str | None = None, precondition: Precondition | None = None
 ) -> IssuedApiKey:
-    """Irreversible; the row stays for the audit trail. An already revoked key → 409."""
-    return transition(STATUS, key, "revoke", actor=actor, reason=reason, precondition=precondition)
+    """Irreversible; the row stays for the audit trail. An already revoked key → 409. Every
+    process refuses the key on its next verification (see ``verification.keys_changed``)."""
+    key = transition(STATUS, key, "revoke", actor=actor, reason=reason, precondition=precondition)
+    verification.keys_changed()
+    return key
 
 
 @transaction.atomic
@@ -313,6 +318,7 @@ def issued_api_key_rotate(
     new_metadata = None if metadata is None else _metadata(metadata)
     settings = _locked_settings(key.organization_id)
     old = transition(STATUS, key, "rotate", actor=actor, precondition=precondition)
+    verification.keys_changed()
     now = timezone.now()
     if ttl is None and old.expires_at is not None:
         ttl = min(old.expires_at - old.created_at, settings.max_ttl)

@@ -155,6 +155,8 @@ def _populate(organization: Organization, application: Application, super_api: A
         ).status_code
         == 200
     )
+    issued = super_api.post(f"{PREFIX}organizations/{organization.id}/api-keys", {"name": "Issued key"})
+    assert issued.status_code == 201, issued.content
     return {"user": user, "client": confidential, "secret": secret}
 
 

@@ -337,7 +337,12 @@ def test_rotate_issues_a_new_key_and_revokes_the_old_one(api, org):
     assert new["keyId"] != old["issuedApiKey"]["keyId"]
     assert body["secret"] != old["secret"]
     assert response["Location"] == f"{keys_url(org)}/{new['keyId']}"
-    assert (new["name"], new["actorId"], new["scopes"], new["metadata"]) == ("Billing", "svc", ["a"], {"m": 1})
+    assert (new["name"], new["actorId"], new["scopes"], new["metadata"]) == (
+        "Billing",
+        "svc",
+        ["a"],
+        {"m": 1},
+    )
     assert new["rotatedFrom"] == old["issuedApiKey"]["keyId"]
     assert parse_time(new["expiresAt"]) - parse_time(new["createdAt"]) == datetime.timedelta(hours=2)
     previous = api.get(f"{keys_url(org)}/{old['issuedApiKey']['keyId']}").json()
@@ -347,7 +352,9 @@ def test_rotate_issues_a_new_key_and_revokes_the_old_one(api, org):
 
 def test_rotate_may_change_scopes_metadata_and_ttl(api, org):
     old = issue(api, org, scopes=["a"])["issuedApiKey"]
-    response = api.post(f"{keys_url(org)}/{old['keyId']}/rotate", {"scopes": ["b"], "metadata": {}, "ttl": "1h"})
+    response = api.post(
+        f"{keys_url(org)}/{old['keyId']}/rotate", {"scopes": ["b"], "metadata": {}, "ttl": "1h"}
+    )
     new = response.json()["issuedApiKey"]
     assert (new["scopes"], new["metadata"]) == (["b"], {})
     assert parse_time(new["expiresAt"]) - parse_time(new["createdAt"]) == datetime.timedelta(hours=1)
@@ -507,3 +514,43 @@ def test_a_quota_of_zero_refuses_every_new_key(api, org):
     response = api.post(keys_url(org), {"name": "k"})
     assert response.status_code == 402
     assert (response.json()["limit"], response.json()["currentUsage"]) == (0, 0)
+
+
+# -- what verification sees after each write -------------------------------------------------------
+
+VERIFY = "/api/admin/api-keys/verify"
+
+
+def verify(api, secret: str) -> dict:
+    response = api.post(VERIFY, {"credential": secret})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_revoked_key_fails_verification_at_once_although_it_was_verified_before(api, org):
+    issued = issue(api, org)
+    assert verify(api, issued["secret"])["isValid"] is True
+    assert api.post(f"{keys_url(org)}/{issued['issuedApiKey']['keyId']}/revoke", {}).status_code == 204
+    assert (verify(api, issued["secret"])["isValid"], verify(api, issued["secret"])["errorCode"]) == (
+        False,
+        "REVOKED",
+    )
+
+
+def test_after_rotation_the_old_secret_is_revoked_and_the_new_one_valid(api, org):
+    old = issue(api, org)
+    assert verify(api, old["secret"])["isValid"] is True
+    new = api.post(f"{keys_url(org)}/{old['issuedApiKey']['keyId']}/rotate", {}).json()
+    assert verify(api, old["secret"])["errorCode"] == "REVOKED"
+    answer = verify(api, new["secret"])
+    assert answer["isValid"] is True
+    assert answer["keyId"] == new["issuedApiKey"]["keyId"]
+
+
+def test_patched_scopes_and_metadata_show_in_verification_at_once(api, org):
+    issued = issue(api, org, scopes=["a"])
+    assert verify(api, issued["secret"])["scopes"] == ["a"]
+    url = f"{keys_url(org)}/{issued['issuedApiKey']['keyId']}"
+    assert api.patch(url, {"scopes": ["b"], "metadata": {"tier": "gold"}}).status_code == 200
+    answer = verify(api, issued["secret"])
+    assert (answer["scopes"], answer["metadata"]) == (["b"], {"tier": "gold"})

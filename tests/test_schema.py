@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from audit.api.views import AuditViewSet
 from invitations.api.views import OrganizationInvitationViewSet
+from issuedkeys.api.views import ApiKeySettingsViewSet, IssuedApiKeyViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
 from organizations.api.views import OrganizationViewSet
 from rbac.api.user_role_views import OrganizationUserRoleViewSet, UserRoleViewSet
@@ -115,7 +116,8 @@ _ORG_USERS = "/api/admin/organizations/{organization_id}/users"
 @pytest.mark.parametrize(
     ("viewsets", "prefix"),
     [
-        ((OrganizationViewSet,), "/api/admin/organizations"),
+        # Issued API keys and their settings are routes of issuedkeys under the organizations.
+        ((OrganizationViewSet, IssuedApiKeyViewSet, ApiKeySettingsViewSet), "/api/admin/organizations"),
         ((AuditViewSet,), "/api/admin/audit"),
         # A user's roles and the invitations are routes of rbac and invitations under the users.
         ((OrganizationUserViewSet, OrganizationInvitationViewSet, OrganizationUserRoleViewSet), _ORG_USERS),

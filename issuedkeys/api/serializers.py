@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from issuedkeys import usage
 from issuedkeys.services import METADATA_MAX_BYTES, SCOPE_MAX_LENGTH, key_state
 from porta.api.serializers import ReadSerializer, StrictSerializer, TimestampField
 from porta.core.durations import DurationField
@@ -29,6 +30,22 @@ class IssuedApiKeySerializer(ReadSerializer):
 
     def get_status(self, obj) -> str:
         return key_state(obj)
+
+    @classmethod
+    def represent_many(cls, instances) -> list[dict]:
+        """``lastUsedAt`` includes uses noted by verification and not yet flushed to the
+        database (issuedkeys.usage): the later of both."""
+        rows = list(instances)
+        noted = usage.pending(row.id for row in rows)
+        for row in rows:
+            used_at = noted.get(row.id)
+            if used_at is not None and (row.last_used_at is None or row.last_used_at < used_at):
+                row.last_used_at = used_at
+        return [super(IssuedApiKeySerializer, cls).represent(row) for row in rows]
+
+    @classmethod
+    def represent(cls, instance) -> dict:
+        return cls.represent_many([instance])[0]
 
 
 class _MetadataField(serializers.DictField):
