@@ -78,6 +78,9 @@ class Verification:
     key: KeySnapshot | None = None
 
 
+# Authentication reads its stamps first in every request; this one comes along in the same MGET.
+versions.read_along(STAMP)
+
 _NOT_FOUND = Verification(is_valid=False, error_code=NOT_FOUND)
 _INVALID_FORMAT = Verification(is_valid=False, error_code=INVALID_FORMAT)
 

@@ -330,6 +330,22 @@ def test_a_second_verification_in_the_process_reads_no_row(home, django_assert_n
         assert verification.verify(secret).is_valid
 
 
+def test_verifying_a_cached_key_costs_no_redis_command_beyond_the_callers_authentication(api, home):
+    client = get_redis()
+    if client is None:
+        pytest.skip("needs Redis to count its commands")
+    _, secret = issue(home)
+    verify(api, secret)  # cached now, and its use noted for this resolution window
+    verify(api, "garbage")
+
+    def commands(credential) -> int:
+        before = _commands(client.info("commandstats"))
+        verify(api, credential)
+        return _commands(client.info("commandstats")) - before
+
+    assert commands(secret) == commands("garbage")
+
+
 @pytest.mark.parametrize("kind", ["malformed", "tampered", "foreign"])
 def test_malformed_and_foreign_keys_touch_neither_database_nor_redis(
     home, settings, kind, django_assert_num_queries
