@@ -143,8 +143,10 @@ class SelfRevokeView(APIView):
                     (400, "ValidationError"),
                     (404, "NotFound: unknown, malformed or tampered credential"),
                     (413, "PayloadTooLarge"),
+                    (406, "NotAcceptable"),
                     (415, "UnsupportedMediaType"),
                     (429, "TooManyRequests (per client IP)"),
+                    (503, "ServiceUnavailable"),
                 )
             },
         },
