@@ -554,3 +554,24 @@ def test_patched_scopes_and_metadata_show_in_verification_at_once(api, org):
     assert api.patch(url, {"scopes": ["b"], "metadata": {"tier": "gold"}}).status_code == 200
     answer = verify(api, issued["secret"])
     assert (answer["scopes"], answer["metadata"]) == (["b"], {"tier": "gold"})
+
+
+def test_deleting_the_organization_counts_its_keys_and_they_stop_verifying_at_once(api, org):
+    issued = issue(api, org)
+    assert verify(api, issued["secret"])["isValid"] is True
+    response = api.delete(f"{ORGS}/{org.id}")
+    assert response.status_code == 200, response.content
+    assert response.json()["cascadeCounts"]["issuedApiKeys"] == 1
+    assert verify(api, issued["secret"]) == {
+        **verify(api, issued["secret"]),
+        "isValid": False,
+        "errorCode": "NOT_FOUND",
+    }
+    assert not IssuedApiKey.objects.exists()
+
+
+def test_a_dry_run_delete_counts_the_keys_and_keeps_them_valid(api, org):
+    issued = issue(api, org)
+    response = api.delete(f"{ORGS}/{org.id}?dryRun=true")
+    assert response.json()["cascadeCounts"]["issuedApiKeys"] == 1
+    assert verify(api, issued["secret"])["isValid"] is True
