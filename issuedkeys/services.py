@@ -106,11 +106,38 @@ def _metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     if not isinstance(metadata, Mapping):
         raise ValidationFailed("metadata must be a JSON object", details={"metadata": ["Must be an object."]})
-    size = len(orjson.dumps(metadata))
-    if size > METADATA_MAX_BYTES:
-        message = f"metadata is {size} bytes as JSON; at most {METADATA_MAX_BYTES} are allowed"
-        raise ValidationFailed(message, details={"metadata": [message + "."]})
+    problem = _storable_problem(metadata)
+    if problem is None:
+        size = len(orjson.dumps(metadata))
+        if size > METADATA_MAX_BYTES:
+            problem = f"metadata is {size} bytes as JSON; at most {METADATA_MAX_BYTES} are allowed"
+    if problem is not None:
+        raise ValidationFailed(problem, details={"metadata": [problem + "."]})
     return dict(metadata)
+
+
+#: PostgreSQL's jsonb prints an integral number without an exponent, so 1e21 comes back as an
+#: integer beyond 64 bits, which the API's JSON renderer (orjson) cannot write.
+_NUMBER_LIMIT = 2**63
+
+
+def _storable_problem(value: Any) -> str | None:
+    """Why ``value`` would not come back from jsonb as the API can render it: U+0000 (jsonb
+    refuses it) or a number beyond ±2**63."""
+    if isinstance(value, str):
+        return "metadata must not contain NUL characters" if "\x00" in value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if abs(value) < _NUMBER_LIMIT else "metadata numbers must lie within ±2**63"
+    items = value.items() if isinstance(value, Mapping) else enumerate(value)
+    for key, item in items:
+        problem = _storable_problem(key) if isinstance(key, str) else None
+        if problem is None:
+            problem = _storable_problem(item)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _expiry(

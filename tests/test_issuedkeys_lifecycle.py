@@ -4,6 +4,7 @@ per-organization settings (issue 13). Verification is tested in test_issuedkeys_
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -554,3 +555,48 @@ def test_patched_scopes_and_metadata_show_in_verification_at_once(api, org):
     assert api.patch(url, {"scopes": ["b"], "metadata": {"tier": "gold"}}).status_code == 200
     answer = verify(api, issued["secret"])
     assert (answer["scopes"], answer["metadata"]) == (["b"], {"tier": "gold"})
+
+
+def test_deleting_the_organization_counts_its_keys_and_they_stop_verifying_at_once(api, org):
+    issued = issue(api, org)
+    assert verify(api, issued["secret"])["isValid"] is True
+    response = api.delete(f"{ORGS}/{org.id}")
+    assert response.status_code == 200, response.content
+    assert response.json()["cascadeCounts"]["issuedApiKeys"] == 1
+    assert verify(api, issued["secret"]) == {
+        **verify(api, issued["secret"]),
+        "isValid": False,
+        "errorCode": "NOT_FOUND",
+    }
+    assert not IssuedApiKey.objects.exists()
+
+
+def test_a_dry_run_delete_counts_the_keys_and_keeps_them_valid(api, org):
+    issued = issue(api, org)
+    response = api.delete(f"{ORGS}/{org.id}?dryRun=true")
+    assert response.json()["cascadeCounts"]["issuedApiKeys"] == 1
+    assert verify(api, issued["secret"])["isValid"] is True
+
+
+@pytest.mark.parametrize("metadata", [{"a": "x\u0000y"}, {"k\u0000": 1}, {"list": [{"deep": "\u0000"}]}])
+def test_metadata_with_a_nul_character_is_400(api, org, metadata):
+    response = api.post(keys_url(org), {"name": "k", "metadata": metadata})
+    assert response.status_code == 400, response.content
+    assert "metadata" in response.json()["details"]
+
+
+@pytest.mark.parametrize("number", [2**70, 1e21, -(2**64)])
+def test_metadata_with_numbers_beyond_64_bits_is_400(api, org, number):
+    body = json.dumps({"name": "k", "metadata": {"big": number}})  # the test client's orjson cannot
+    response = api.client.post(
+        keys_url(org), body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {api.token}"
+    )
+    assert response.status_code == 400, response.content
+    assert "metadata" in response.json()["details"]
+    assert not IssuedApiKey.objects.exists()
+
+
+def test_metadata_keeps_ordinary_numbers(api, org):
+    metadata = {"int": 2**62, "neg": -5, "float": 1.5, "tiny": 1e-30, "flag": True, "none": None}
+    key = issue(api, org, metadata=metadata)["issuedApiKey"]
+    assert api.get(f"{keys_url(org)}/{key['keyId']}").json()["metadata"] == metadata
