@@ -20,6 +20,7 @@ from issuedkeys.models import IssuedApiKey
 from issuedkeys.tasks import flush_issued_key_last_used
 from organizations.models import Organization
 from porta.core.redis import get_redis
+from testing.servers import redis as redis_server
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient
 from tests.factories import IssuedApiKeyFactory, OrganizationFactory
 
@@ -478,3 +479,33 @@ def test_a_use_is_noted_once_per_resolution_window(api, home):
     assert flush_issued_key_last_used() == 1
     verify(api, secret)  # within the resolution window: not noted again
     assert usage.pending([row.id]) == {}
+
+
+# -- Redis down ------------------------------------------------------------------------------------
+
+
+@pytest.mark.servers
+def test_while_redis_is_down_verification_and_self_revocation_answer_from_postgresql(
+    porta_server, initialized
+):
+    home = OrganizationFactory()
+    _, secret = issue(home)
+    with redis_server() as own_redis:
+        server = porta_server(REDIS_URL=own_redis.url, PORTA_CELERY_EAGER="false")
+        headers = {"Authorization": f"Bearer {_token(server)}"}
+
+        def remote_verify() -> dict:
+            response = requests.post(
+                f"{server.base_url}{VERIFY}", json={"credential": secret}, headers=headers, timeout=30
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        assert remote_verify()["isValid"] is True  # cached under a stamp that is about to vanish
+        own_redis.stop()
+        assert remote_verify()["isValid"] is True
+        revoked_response = requests.post(
+            f"{server.base_url}/api/public/api-keys/revoke", json={"credential": secret}, timeout=30
+        )
+        assert revoked_response.status_code == 204, revoked_response.text
+        assert remote_verify()["errorCode"] == "REVOKED"
