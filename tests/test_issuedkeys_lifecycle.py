@@ -7,6 +7,8 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -237,6 +239,21 @@ def test_the_list_pages_in_page_and_cursor_modes(api, org):
         if cursor is None:
             break
     assert seen == ["k0", "k1", "k2", "k3", "k4"]
+
+
+def test_the_list_runs_a_constant_number_of_queries(api, org):
+    IssuedApiKeyFactory.create_batch(30, organization=org)
+    api.get(keys_url(org))  # warm the request path's caches
+    with CaptureQueriesContext(connection) as small:
+        assert api.get(keys_url(org), {"pageSize": 5}).status_code == 200
+    with CaptureQueriesContext(connection) as large:
+        assert api.get(keys_url(org), {"pageSize": 30}).status_code == 200
+    with CaptureQueriesContext(connection) as cursor:
+        assert api.get(keys_url(org), {"limit": 30}).status_code == 200
+    assert len(small) == len(large)
+    # authentication + the organization in the path + count + page; the cursor mode skips the count.
+    assert len(large) <= 4
+    assert len(cursor) <= 3
 
 
 def test_the_list_shows_only_the_organizations_keys(api, org):
