@@ -340,9 +340,11 @@ def issued_api_key_rotate(
     now). The new key keeps the name, actor, scopes and metadata unless given, and the lifetime
     the old one was issued with unless ``ttl`` is given; both within the current maxTtl. The
     quota is not checked: the organization's count of non-revoked keys does not change. An
-    expired or revoked key → 409."""
+    expired or revoked key → 409; a suspended or archived organization issues nothing (422)."""
     new_scopes = None if scopes is None else _scopes(scopes)
     new_metadata = None if metadata is None else _metadata(metadata)
+    if organization_accepting_members(key.organization_id) is None:  # 422 when suspended/archived
+        raise NotFound("Organization not found")
     settings = _locked_settings(key.organization_id)
     old = transition(STATUS, key, "rotate", actor=actor, precondition=precondition)
     verification.keys_changed()

@@ -386,6 +386,13 @@ def test_rotating_a_revoked_key_is_a_conflict_and_issues_nothing(api, org):
     assert IssuedApiKey.objects.count() == 1
 
 
+def test_a_suspended_organization_rotates_no_key(api, org):
+    key = issue(api, org)["issuedApiKey"]
+    Organization.objects.filter(pk=org.pk).update(status="suspended")
+    assert api.post(f"{keys_url(org)}/{key['keyId']}/rotate", {}).status_code == 422
+    assert IssuedApiKey.objects.get().status == "active"
+
+
 def test_rotating_an_expired_key_is_a_conflict(api, org):
     key = IssuedApiKeyFactory(organization=org, expires_at=timezone.now() - datetime.timedelta(seconds=1))
     response = api.post(f"{keys_url(org)}/{key.id}/rotate", {})
