@@ -624,3 +624,12 @@ def test_metadata_keeps_ordinary_numbers(api, org):
     metadata = {"int": 2**62, "neg": -5, "float": 1.5, "tiny": 1e-30, "flag": True, "none": None}
     key = issue(api, org, metadata=metadata)["issuedApiKey"]
     assert api.get(f"{keys_url(org)}/{key['keyId']}").json()["metadata"] == metadata
+
+
+def test_a_quota_lowered_below_the_usage_keeps_the_keys_and_refuses_new_ones(api, org):
+    issue(api, org)
+    issue(api, org)
+    assert api.put(settings_url(org), {**DEFAULTS, "quota": 1}).status_code == 200
+    assert [row["status"] for row in api.get(keys_url(org)).json()["data"]] == ["active", "active"]
+    response = api.post(keys_url(org), {"name": "k"})
+    assert (response.status_code, response.json()["currentUsage"]) == (402, 2)
