@@ -425,6 +425,26 @@ def test_a_key_revoked_through_one_server_process_fails_at_once_in_another(porta
     assert remote_verify()["errorCode"] == "REVOKED"
 
 
+@pytest.mark.servers
+def test_after_a_redis_flush_a_server_process_drops_its_cached_keys(porta_server, initialized):
+    home = OrganizationFactory()
+    row, secret = issue(home)
+    server = porta_server()
+    headers = {"Authorization": f"Bearer {_token(server)}"}
+
+    def remote_verify() -> dict:
+        response = requests.post(
+            f"{server.base_url}{VERIFY}", json={"credential": secret}, headers=headers, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert remote_verify()["isValid"] is True
+    revoked(row)  # its invalidation lost; then Redis loses everything
+    get_redis().flushall()
+    assert remote_verify()["errorCode"] == "REVOKED"
+
+
 def _token(server) -> str:
     form = {"grant_type": "password", "client_id": "porta-cli", "username": ADMIN_EMAIL}
     form["password"] = ADMIN_PASSWORD

@@ -158,7 +158,7 @@ class SelfRevokeView(APIView):
     def post(self, request):
         """Revokes the issued API key presented in the body. No authentication: holding the key
         proves the right to revoke it. Idempotent: a key already revoked answers 204 too."""
-        ip = getattr(request._request, "porta_client_ip", None) or request.META.get("REMOTE_ADDR", "")
+        ip = getattr(request, "porta_client_ip", None) or request.META.get("REMOTE_ADDR", "")
         decision = ratelimit.hit(
             f"public-revoke:{ip}",
             limit=settings.PORTA_PUBLIC_REVOKE_RATE_LIMIT,
