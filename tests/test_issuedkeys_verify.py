@@ -485,6 +485,17 @@ def test_the_flush_never_moves_last_used_at_backwards(api, home):
     assert row.last_used_at == later
 
 
+def test_the_api_shows_last_used_at_before_the_flush_and_keeps_it_after(api, home):
+    row, secret = issue(home)
+    path = f"/api/admin/organizations/{home.id}/api-keys/{row.id}"
+    assert api.get(path).json()["lastUsedAt"] is None
+    verify(api, secret)
+    shown = api.get(path).json()["lastUsedAt"]
+    assert shown is not None
+    flush_issued_key_last_used()
+    assert api.get(path).json()["lastUsedAt"] == shown
+
+
 def test_a_failed_verification_does_not_count_as_a_use(api, home):
     _, secret = issue(home, status="revoked", revoked_at=timezone.now())
     verify(api, secret)
