@@ -13,6 +13,8 @@ from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
 from imports.api.views import ImportViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
+from issuedkeys.api.verify_urls import urlpatterns as issued_key_verify_urls
+from issuedkeys.api.views import ApiKeySettingsViewSet, IssuedApiKeyViewSet
 from jobs.api.views import JobViewSet
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
@@ -33,6 +35,10 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register(
     r"organizations/(?P<organization_id>[^/]+)/users", OrganizationUserViewSet, basename="org-user"
 )
+router.register(
+    r"organizations/(?P<organization_id>[^/]+)/api-keys", IssuedApiKeyViewSet, basename="org-issued-api-key"
+)
+router.register(r"organizations/(?P<pk>[^/]+)", ApiKeySettingsViewSet, basename="org-api-key-settings")
 router.register("users", UserViewSet, basename="user")
 router.register(r"users/(?P<user_id>[^/]+)", UserSessionViewSet, basename="user-session")
 router.register("sessions", SessionViewSet, basename="session")
@@ -62,5 +68,7 @@ urlpatterns = [
     # first, so that ``users/invite`` is not read as a user id.
     *invitation_urls,
     *user_role_urls,
+    # Before the router: ``api-keys/verify`` is not an admin API key's id.
+    *issued_key_verify_urls,
     *router.urls,
 ]

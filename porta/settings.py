@@ -66,6 +66,8 @@ SECRET_KEY = _secret_key or _local["secret_key"]
 PORTA_KEY_ENCRYPTION_KEYS = _keks or [_local["key_encryption_key"]]
 # Pepper for keyed hashes of high-entropy secrets (refresh tokens, client secrets, API keys).
 PORTA_TOKEN_PEPPER = env.secret("PORTA_TOKEN_PEPPER", min_length=32) or SECRET_KEY
+# Peppers of issued API keys (issuedkeys.credentials): the first mints, the others still verify.
+PORTA_API_KEY_PEPPERS = env.secret_list("PORTA_API_KEY_PEPPERS", min_length=32) or [PORTA_TOKEN_PEPPER]
 
 DEBUG = env.bool("PORTA_DEBUG", default=False)
 # Checked here at start; `porta_init` reads them as its defaults (and generates a password if none).
@@ -120,6 +122,7 @@ INSTALLED_APPS = [
     "imports",
     "stats",
     "branding",
+    "issuedkeys",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +290,8 @@ PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
 # POST /import: a manifest of more items than this is imported by a job (202) rather than in the
 # request (bench/imports.py measures the time an item takes).
 PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100, min=0)
+# POSTs that read and change nothing (verifying credentials): not counted as writes.
+PORTA_RATE_LIMIT_READ_POSTS = ("/api/admin/api-keys/verify",)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
@@ -382,6 +387,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
     # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
+    # Issued API key use is noted in Redis per verification; this moves lastUsedAt to the database.
+    "issuedkeys-flush-last-used": {"task": "issuedkeys.tasks.flush_issued_key_last_used", "schedule": 30.0},
     # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
     "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
     # Jobs: hand on those whose task the broker lost; delete job files past their retention.
@@ -393,6 +400,12 @@ CELERY_BEAT_SCHEDULE = {
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
 # Seconds a /stats report is cached per scope (0: computed on every request).
 PORTA_STATS_CACHE_TTL = env.seconds("PORTA_STATS_CACHE_TTL", default=15, min=0)
+# Issued API keys (issuedkeys.verification): the longest a process trusts its copy of a key should
+# a revocation's stamp bump be lost; how often a key's use is noted; self-revocations per IP.
+PORTA_ISSUED_KEY_CACHE_SECONDS = env.float("PORTA_ISSUED_KEY_CACHE_SECONDS", default=5.0, min=0, max=60)
+PORTA_ISSUED_KEY_LAST_USED_RESOLUTION = env.float("PORTA_ISSUED_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+PORTA_PUBLIC_REVOKE_RATE_LIMIT = env.int("PORTA_PUBLIC_REVOKE_RATE_LIMIT", default=10, min=1)
+PORTA_PUBLIC_REVOKE_RATE_WINDOW = env.seconds("PORTA_PUBLIC_REVOKE_RATE_WINDOW", default=60)
 
 _log_level = env.choice(
     "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True

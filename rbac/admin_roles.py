@@ -24,6 +24,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "export": ("read",),
     "import": ("write",),
     "job": ("read", "cancel"),
+    "issued-key": ("create", "read", "update", "revoke", "verify"),
 }
 
 ALL_ADMIN_PERMISSIONS: frozenset[str] = frozenset(
@@ -48,7 +49,7 @@ ADMIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
         "Organization admin",
         "Manages organizations",
         # Jobs: bulk status changes run as jobs, which their starter follows and may cancel.
-        _matching(resources=("org", "job"), extra=("admin:stats:read",)),
+        _matching(resources=("org", "job", "issued-key"), extra=("admin:stats:read",)),
     ),
     "porta-user-admin": (
         "User admin",

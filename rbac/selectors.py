@@ -191,6 +191,8 @@ _MODEL_RESOURCES = {
     "auditentry": "audit",
     "brandingasset": "org",
     "tally": "stats",
+    "issuedapikey": "issued-key",
+    "issuedapikeysettings": "issued-key",
 }
 #: Where the catalogue names the write differently: revoking a session, minting or revoking a key.
 _ACTION_OVERRIDES = {("session", "update"): "revoke", ("key", "update"): "generate"}

@@ -159,6 +159,8 @@ def _populate(organization: Organization, application: Application, super_api: A
     )
     logo = {"data": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()}
     assert super_api.put(f"{PREFIX}organizations/{organization.id}/branding/logo", logo).status_code == 201
+    issued = super_api.post(f"{PREFIX}organizations/{organization.id}/api-keys", {"name": "Issued key"})
+    assert issued.status_code == 201, issued.content
     return {"user": user, "client": confidential, "secret": secret}
 
 

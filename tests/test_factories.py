@@ -21,6 +21,7 @@ PORTA_APPS = {
     "jobs",
     "stats",
     "branding",
+    "issuedkeys",
 }
 
 

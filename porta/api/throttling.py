@@ -21,7 +21,11 @@ class WriteRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in WRITE_METHODS or not request.path.startswith("/api/admin/"):
+        if (
+            request.method not in WRITE_METHODS
+            or not request.path.startswith("/api/admin/")
+            or request.path.startswith(settings.PORTA_RATE_LIMIT_READ_POSTS)
+        ):
             return self.get_response(request)
         ip = getattr(request, "porta_client_ip", None) or request.META.get("REMOTE_ADDR", "")
         decision = ratelimit.hit(

@@ -74,6 +74,12 @@ class Unauthorized(ApiError):
     status_code = 401
 
 
+class PaymentRequired(ApiError):
+    """A plan limit (a quota) refuses the write; ``extra`` carries ``reason`` and the figures."""
+
+    status_code = 402
+
+
 class Forbidden(ApiError):
     status_code = 403
 

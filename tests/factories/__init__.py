@@ -13,6 +13,7 @@ from tests.factories.applications import (
 from tests.factories.audit import AuditEntryFactory
 from tests.factories.branding import BrandingAssetFactory
 from tests.factories.courier import AttemptFactory, MessageFactory
+from tests.factories.issuedkeys import IssuedApiKeyFactory, IssuedApiKeySettingsFactory
 from tests.factories.jobs import JobFactory
 from tests.factories.keys import SigningKeyFactory
 from tests.factories.oidc import RefreshTokenFactory, SessionFactory
@@ -33,6 +34,8 @@ __all__ = [
     "ClientSecretFactory",
     "InvitationFactory",
     "JobFactory",
+    "IssuedApiKeyFactory",
+    "IssuedApiKeySettingsFactory",
     "MessageFactory",
     "ModuleFactory",
     "OrganizationFactory",
