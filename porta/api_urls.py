@@ -9,6 +9,13 @@ from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
 from courier.api.views import CourierMessageViewSet
+from exports.api.views import (
+    AuditExportViewSet,
+    ClientExportViewSet,
+    OrganizationExportViewSet,
+    RoleExportViewSet,
+    UserExportViewSet,
+)
 from invitations.api.urls import urlpatterns as invitation_urls
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
@@ -42,6 +49,11 @@ router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
+router.register("export/users", UserExportViewSet, basename="export-users")
+router.register("export/organizations", OrganizationExportViewSet, basename="export-organizations")
+router.register("export/clients", ClientExportViewSet, basename="export-clients")
+router.register("export/roles", RoleExportViewSet, basename="export-roles")
+router.register("export/audit", AuditExportViewSet, basename="export-audit")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

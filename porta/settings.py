@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "recovery",
     "apikeys",
     "invitations",
+    "exports",
 ]
 
 MIDDLEWARE = [
