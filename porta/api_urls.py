@@ -17,6 +17,7 @@ from exports.api.views import (
     UserExportViewSet,
 )
 from invitations.api.urls import urlpatterns as invitation_urls
+from jobs.api.views import JobViewSet
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
@@ -40,6 +41,7 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("keys", SigningKeyViewSet, basename="signing-key")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
+router.register("jobs", JobViewSet, basename="job")
 router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")

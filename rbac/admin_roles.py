@@ -23,6 +23,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "stats": ("read",),
     "export": ("read",),
     "import": ("write",),
+    "job": ("read", "cancel"),
 }
 
 ALL_ADMIN_PERMISSIONS: frozenset[str] = frozenset(
