@@ -96,10 +96,12 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class ExportSpec:
-    """An exportable entity: its columns and the list sorts it accepts (the list's own)."""
+    """An exportable entity: its columns, how its rows belong to an organization (None: global
+    rows, which organization-scoped credentials may not export), and the sorts its list takes."""
 
     entity: str
     columns: tuple[Column, ...]
+    organization_field: str | None
     sort_fields: dict[str, str]
     default_sort: str = "createdAt"
     default_order: str = "desc"
@@ -114,6 +116,7 @@ _UPDATED = Column("updatedAt", "updated_at", Kind.TIMESTAMP)
 
 USERS = ExportSpec(
     entity="users",
+    organization_field="organization_id",
     columns=(
         Column("id", "id", Kind.UUID),
         Column("organizationId", "organization_id", Kind.UUID),
@@ -135,6 +138,7 @@ USERS = ExportSpec(
 
 ORGANIZATIONS = ExportSpec(
     entity="organizations",
+    organization_field=None,
     columns=(
         Column("id", "id", Kind.UUID),
         Column("name", "name"),
@@ -150,6 +154,7 @@ ORGANIZATIONS = ExportSpec(
 
 CLIENTS = ExportSpec(
     entity="clients",
+    organization_field="organization_id",
     columns=(
         Column("id", "id", Kind.UUID),
         Column("organizationId", "organization_id", Kind.UUID),
@@ -169,6 +174,7 @@ CLIENTS = ExportSpec(
 
 ROLES = ExportSpec(
     entity="roles",
+    organization_field=None,
     columns=(
         Column("id", "id", Kind.UUID),
         Column("applicationId", "application_id", Kind.UUID),
@@ -184,6 +190,7 @@ ROLES = ExportSpec(
 
 AUDIT = ExportSpec(
     entity="audit",
+    organization_field="organization_id",
     columns=(
         Column("id", "id", Kind.UUID),
         Column("eventType", "event_type"),

@@ -22,6 +22,7 @@ mid-stream cancels it (psycopg cancels the COPY when the generator is closed).
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -32,14 +33,29 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from exports.columns import ExportSpec
+from porta.api.serializers import iso_ms
 
 #: Bytes gathered before a chunk is handed to the server: big enough that per-chunk costs vanish,
 #: small enough to keep memory flat.
 CHUNK_BYTES = 256 * 1024
+#: ``?format=`` → the response's content type and the file's extension.
+FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/json", "json")}
 #: Rows per ORM fetch on the fallback path.
 FALLBACK_FETCH = 2000
 
 _JSON_THROUGH_CSV = "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+
+
+class Tally:
+    """Counts the rows of an export as they pass."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def counted(self, items: Iterator[bytes]) -> Iterator[bytes]:
+        for item in items:
+            self.rows += 1
+            yield item
 
 
 def uses_copy(queryset: QuerySet) -> bool:
@@ -105,12 +121,13 @@ def _csv_cell(text: str | None) -> str:
     return text
 
 
-def csv_stream(spec: ExportSpec, queryset: QuerySet) -> Iterator[bytes]:
+def csv_stream(spec: ExportSpec, queryset: QuerySet, *, tally: Tally | None = None) -> Iterator[bytes]:
+    tally = tally or Tally()
     yield (",".join(spec.header) + "\r\n").encode()
     if uses_copy(queryset):
         sql, params = select_sql(spec, queryset, json_rows=False)
         records = (record[:-1] + b"\r\n" for record in _copy(queryset, sql, params, "(FORMAT csv)"))
-        yield from _gathered(records)
+        yield from _gathered(tally.counted(records))
         return
     rows = queryset.values_list(*(column.field for column in spec.columns)).iterator(
         chunk_size=FALLBACK_FETCH
@@ -124,22 +141,18 @@ def csv_stream(spec: ExportSpec, queryset: QuerySet) -> Iterator[bytes]:
         ).encode()
         for row in rows
     )
-    yield from _gathered(lines)
+    yield from _gathered(tally.counted(lines))
 
 
 # -- JSON ----------------------------------------------------------------------------------------
 
 
-def json_stream(spec: ExportSpec, queryset: QuerySet, *, exported_at: str) -> Iterator[bytes]:
+def json_stream(
+    spec: ExportSpec, queryset: QuerySet, *, exported_at: str, tally: Tally | None = None
+) -> Iterator[bytes]:
     """``{"data":[…],"exportedAt":"…","total":N}``: the total comes last, counted on the way."""
+    tally = tally or Tally()
     yield b'{"data":['
-    total = 0
-
-    def counted(objects: Iterator[bytes]) -> Iterator[bytes]:
-        nonlocal total
-        for item in objects:
-            total += 1
-            yield item
 
     if uses_copy(queryset):
         sql, params = select_sql(spec, queryset, json_rows=True)
@@ -158,10 +171,31 @@ def json_stream(spec: ExportSpec, queryset: QuerySet, *, exported_at: str) -> It
             for row in rows
         )
     first = True
-    for chunk in _gathered(counted(objects), separator=b","):
+    for chunk in _gathered(tally.counted(objects), separator=b","):
         yield chunk if first else b"," + chunk
         first = False
-    yield b'],"exportedAt":' + json.dumps(exported_at).encode() + b',"total":' + str(total).encode() + b"}"
+    yield (
+        b'],"exportedAt":' + json.dumps(exported_at).encode() + b',"total":' + str(tally.rows).encode() + b"}"
+    )
+
+
+def export_stream(
+    spec: ExportSpec,
+    queryset: QuerySet,
+    export_format: str,
+    *,
+    now: datetime.datetime,
+    tally: Tally | None = None,
+) -> Iterator[bytes]:
+    """The export in ``export_format`` (a key of ``FORMATS``)."""
+    if export_format == "csv":
+        return csv_stream(spec, queryset, tally=tally)
+    return json_stream(spec, queryset, exported_at=iso_ms(now), tally=tally)
+
+
+def download_name(spec: ExportSpec, export_format: str, now: datetime.datetime) -> str:
+    """``<entity>-export-<YYYY-MM-DDTHH-MM-SS>.<ext>``, as upstream Porta names it."""
+    return f"{spec.entity}-export-{now.strftime('%Y-%m-%dT%H-%M-%S')}.{FORMATS[export_format][1]}"
 
 
 def estimated_rows(queryset: QuerySet) -> int | None:

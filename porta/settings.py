@@ -271,6 +271,11 @@ STORAGES = {
     "jobs": _job_files_storage,
 }
 
+# A streaming export (GET /api/admin/export/...) holds a worker for as long as it streams. One that
+# the planner estimates above this many rows is run as a job instead (202 {jobId}, the file then
+# downloads from the job), so no sync worker streams for minutes; 0 streams every export.
+PORTA_EXPORT_STREAM_MAX_ROWS = env.int("PORTA_EXPORT_STREAM_MAX_ROWS", default=2_000_000, min=0)
+
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES

@@ -1,5 +1,7 @@
-"""``GET /export/{users|organizations|clients|roles|audit}``: the rows a list would show, all of
-them, streamed as CSV or JSON.
+"""``/export/{users|organizations|clients|roles|audit}``: the rows a list would show, all of them,
+as CSV or JSON. ``GET`` streams them; ``POST`` (or a ``GET`` the planner estimates above
+``PORTA_EXPORT_STREAM_MAX_ROWS`` rows) writes them to a job's file instead: 202 ``{jobId}``, the
+file then downloads from ``GET /jobs/{id}/download``.
 
 Each entity is its own viewset so that the base viewset applies its tenancy as for the entity's
 list: users, clients and audit entries are narrowed to an organization-scoped caller's
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -30,15 +34,17 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from exports import services
 from exports.columns import AUDIT, CLIENTS, ORGANIZATIONS, ROLES, USERS, ExportSpec
 from exports.filtersets import FILTERSETS
-from exports.selectors import ROWS
-from exports.streaming import csv_stream, json_stream
-from porta.api.pagination import ordering_from_request
-from porta.api.serializers import iso_ms
-from porta.api.viewsets import PortaViewSet, apply_filterset
+from exports.jobs import KINDS
+from exports.selectors import ROWS, narrowed
+from exports.streaming import FORMATS, download_name, estimated_rows, export_stream
+from jobs.api.responses import job_accepted
+from jobs.api.serializers import JobAcceptedSerializer
+from jobs.services import job_enqueue
+from porta.api.viewsets import PortaViewSet
 from porta.core.errors import ValidationFailed
 from porta.core.ids import parse_uuid
 
-FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"), "json": ("application/json", "json")}
+_KIND_OF = {entity: kind for kind, entity in KINDS.items()}
 
 
 class _FormatIsNotARenderer(DefaultContentNegotiation):
@@ -49,40 +55,6 @@ class _FormatIsNotARenderer(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def export_parameters(spec: ExportSpec, filterset_class) -> list[OpenApiParameter]:
-    return [
-        OpenApiParameter(
-            "format", OpenApiTypes.STR, enum=list(FORMATS), description="csv or json (default json)"
-        ),
-        OpenApiParameter("sort", OpenApiTypes.STR, enum=sorted(spec.sort_fields)),
-        OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"]),
-        *(OpenApiParameter(name, OpenApiTypes.STR) for name in filterset_class.base_filters),
-    ]
-
-
-def export_responses(spec: ExportSpec) -> dict:
-    row = inline_serializer(
-        name=f"{spec.entity.capitalize()}ExportRow",
-        fields={column.name: serializers.JSONField(allow_null=True) for column in spec.columns},
-        many=True,
-    )
-    envelope = inline_serializer(
-        name=f"{spec.entity.capitalize()}Export",
-        fields={
-            "data": row,
-            "exportedAt": serializers.CharField(),
-            "total": serializers.IntegerField(),
-        },
-    )
-    header = ",".join(spec.header)
-    return {
-        (200, "application/json"): OpenApiResponse(envelope, description="The rows, streamed"),
-        (200, "text/csv"): OpenApiResponse(
-            OpenApiTypes.STR, description=f"RFC 4180 CSV with the header row `{header}`, streamed"
-        ),
-    }
-
-
 class ExportViewSet(PortaViewSet):
     """The export of one entity; subclasses name it."""
 
@@ -90,131 +62,236 @@ class ExportViewSet(PortaViewSet):
     #: The entity's own read permission, required besides ``admin:export:read``: an export shows
     #: nothing its list would not.
     read_permission: ClassVar[str]
-    permission_map = {"list": "admin:export:read"}
+    permission_map = {"list": "admin:export:read", "create": "admin:export:read"}
     content_negotiation_class = _FormatIsNotARenderer
     allow_cursor = False
 
     def scoped_queryset(self) -> QuerySet:
         return ROWS[self.spec.entity]()
 
-    @property
-    def export_filterset(self):
-        return FILTERSETS[self.spec.entity]
-
     def initial(self, request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if self.read_permission not in self.principal.authorization.permissions:
             raise PermissionDenied(f"Insufficient permissions. Required: {self.read_permission}")
 
-    def export_format(self) -> str:
-        value = self.request.query_params.get("format") or "json"
+    # -- what the request asks for ---------------------------------------------------------------
+
+    @property
+    def accepted_names(self) -> set[str]:
+        return {"format", "sort", "order", *FILTERSETS[self.spec.entity].base_filters}
+
+    def export_query(self) -> dict[str, str]:
+        """The export's parameters: the query string, and for POST also a JSON body with the same
+        names (the body wins). Other names are ignored in the query, as lists ignore them, and
+        refused in a body, as every body refuses unknown fields."""
+        query = {
+            name: value for name, value in self.request.query_params.items() if name in self.accepted_names
+        }
+        if self.request.method == "POST":
+            data = self.request.data
+            if not isinstance(data, Mapping):
+                raise ValidationFailed(
+                    "The body must be a JSON object", details={"body": ["Must be an object."]}
+                )
+            unknown = sorted(set(data) - self.accepted_names)
+            if unknown:
+                raise ValidationFailed(
+                    "Unknown field: " + ", ".join(unknown),
+                    details={name: ["Unknown field."] for name in unknown},
+                )
+            wrong = sorted(name for name, value in data.items() if not isinstance(value, str))
+            if wrong:
+                raise ValidationFailed(
+                    "Invalid field: " + ", ".join(wrong),
+                    details={name: ["Must be a string."] for name in wrong},
+                )
+            query.update(data)
+        named = parse_uuid(query.get("organizationId") or "")
+        if named is not None and "organizationId" in FILTERSETS[self.spec.entity].base_filters:
+            # As on the nested lists (/organizations/{id}/users): another tenant's organization is
+            # a 404, indistinguishable from one that does not exist.
+            self.check_body_organization(named)
+        return query
+
+    @staticmethod
+    def export_format(query: Mapping[str, str]) -> str:
+        value = query.get("format") or "json"
         if value not in FORMATS:
             raise ValidationFailed(
                 "format must be csv or json", details={"format": ["Must be one of: csv, json."]}
             )
         return value
 
-    def export_rows(self) -> QuerySet:
-        """The caller's rows, filtered and in the list's order (``id`` breaks ties)."""
-        ordering = ordering_from_request(
-            self.request.query_params,
-            sort_fields=self.spec.sort_fields,
-            default_sort=self.spec.default_sort,
-            default_order=self.spec.default_order,
-        )
-        rows = apply_filterset(self.export_filterset, self.request, self.get_queryset())
-        return rows.order_by(*ordering.order_by())
-
-    def applied_filters(self) -> dict[str, str]:
-        names = {*self.export_filterset.base_filters, "sort", "order"}
-        return {name: value for name, value in self.request.query_params.items() if name in names}
-
-    def audit_organization(self) -> uuid.UUID | None:
-        """The organization the exported rows belong to, when one is named."""
+    def organization_of_export(self, query: Mapping[str, str]) -> uuid.UUID | None:
+        """The organization the exported rows belong to, when one is known: the caller's scope,
+        or the ``organizationId`` filter."""
         scope = self.principal.scope_organization_id
         if scope is not None:
             return scope
-        if "organizationId" not in self.export_filterset.base_filters:
+        if "organizationId" not in FILTERSETS[self.spec.entity].base_filters:
             return None
-        return parse_uuid(self.request.query_params.get("organizationId") or "")
+        return parse_uuid(query.get("organizationId") or "")
+
+    # -- actions ---------------------------------------------------------------------------------
 
     def list(self, request, *args: Any, **kwargs: Any):
-        export_format = self.export_format()
-        rows = self.export_rows()
-        now = datetime.datetime.now(datetime.UTC)
+        query = self.export_query()
+        export_format = self.export_format(query)
+        rows = narrowed(self.spec, self.get_queryset(), query)
+        limit = settings.PORTA_EXPORT_STREAM_MAX_ROWS
+        if limit and (estimated_rows(rows) or 0) > limit:
+            return self._as_job(query, export_format)
+        filters = {name: value for name, value in query.items() if name != "format"}
         services.export_recorded(
             actor=self.principal.actor,
             entity=self.spec.entity,
             export_format=export_format,
-            filters=self.applied_filters(),
-            organization_id=self.audit_organization(),
+            filters=filters,
+            organization_id=self.organization_of_export(query),
         )
-        content_type, extension = FORMATS[export_format]
-        if export_format == "csv":
-            body = csv_stream(self.spec, rows)
-        else:
-            body = json_stream(self.spec, rows, exported_at=iso_ms(now))
-        response = StreamingHttpResponse(body, content_type=content_type)
-        filename = f"{self.spec.entity}-export-{now.strftime('%Y-%m-%dT%H-%M-%S')}.{extension}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        now = datetime.datetime.now(datetime.UTC)
+        response = StreamingHttpResponse(
+            export_stream(self.spec, rows, export_format, now=now), content_type=FORMATS[export_format][0]
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{download_name(self.spec, export_format, now)}"'
+        )
         response["Cache-Control"] = "no-store"
         return response
 
+    def create(self, request, *args: Any, **kwargs: Any):
+        query = self.export_query()
+        export_format = self.export_format(query)
+        narrowed(self.spec, self.get_queryset(), query)  # a bad filter is a 400 now, not a failed job
+        return self._as_job(query, export_format)
 
-def export_schema(spec: ExportSpec, read_permission: str):
-    return extend_schema(
-        operation_id=f"export_{spec.entity}",
-        parameters=export_parameters(spec, FILTERSETS[spec.entity]),
-        responses=export_responses(spec),
-        description=f"Streams every matching row (no row cap). Also requires `{read_permission}`.",
+    def _as_job(self, query: dict[str, str], export_format: str):
+        job = job_enqueue(
+            kind=_KIND_OF[self.spec.entity],
+            actor=self.principal.actor,
+            organization_id=self.organization_of_export(query),
+            parameters={
+                "format": export_format,
+                "query": {name: value for name, value in query.items() if name != "format"},
+            },
+        )
+        return job_accepted(job)
+
+
+# -- the OpenAPI description ---------------------------------------------------------------------
+
+
+def _parameters(spec: ExportSpec) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            "format", OpenApiTypes.STR, enum=list(FORMATS), description="csv or json (default json)"
+        ),
+        OpenApiParameter("sort", OpenApiTypes.STR, enum=sorted(spec.sort_fields)),
+        OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"]),
+        *(OpenApiParameter(name, OpenApiTypes.STR) for name in FILTERSETS[spec.entity].base_filters),
+    ]
+
+
+def _stream_responses(spec: ExportSpec) -> dict:
+    name = spec.entity.capitalize()
+    row = inline_serializer(
+        name=f"{name}ExportRow",
+        fields={column.name: serializers.JSONField(allow_null=True) for column in spec.columns},
+        many=True,
+    )
+    envelope = inline_serializer(
+        name=f"{name}Export",
+        fields={"data": row, "exportedAt": serializers.CharField(), "total": serializers.IntegerField()},
+    )
+    return {
+        (200, "application/json"): OpenApiResponse(envelope, description="The rows, streamed"),
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR, description=f"RFC 4180 CSV, header row `{','.join(spec.header)}`, streamed"
+        ),
+        (202, "application/json"): OpenApiResponse(
+            JobAcceptedSerializer,
+            description="More rows than PORTA_EXPORT_STREAM_MAX_ROWS (planner estimate): run as a job",
+        ),
+    }
+
+
+def _body(spec: ExportSpec):
+    return inline_serializer(
+        name=f"{spec.entity.capitalize()}ExportJobRequest",
+        fields={
+            name: serializers.CharField(required=False)
+            for name in ("format", "sort", "order", *FILTERSETS[spec.entity].base_filters)
+        },
     )
 
 
-@extend_schema_view(list=export_schema(USERS, "admin:user:read"))
+def export_schema(spec: ExportSpec, read_permission: str):
+    also = f"Also requires `{read_permission}`."
+    return extend_schema_view(
+        list=extend_schema(
+            operation_id=f"export_{spec.entity}",
+            parameters=_parameters(spec),
+            responses=_stream_responses(spec),
+            description=f"Streams every matching row (no row cap). {also}",
+        ),
+        create=extend_schema(
+            operation_id=f"export_{spec.entity}_job",
+            parameters=_parameters(spec),
+            request=_body(spec),
+            responses={202: JobAcceptedSerializer},
+            description=(
+                "Exports the matching rows to a file in a job; the parameters go in the query or in "
+                f"the body. The file downloads from `GET /jobs/{{id}}/download`. {also}"
+            ),
+        ),
+    )
+
+
+@export_schema(USERS, "admin:user:read")
 class UserExportViewSet(ExportViewSet):
     """Users, of every organization or of ``organizationId``."""
 
     spec = USERS
     queryset = ROWS["users"]()
     read_permission = "admin:user:read"
-    organization_field = "organization_id"
+    organization_field = USERS.organization_field
 
 
-@extend_schema_view(list=export_schema(ORGANIZATIONS, "admin:org:read"))
+@export_schema(ORGANIZATIONS, "admin:org:read")
 class OrganizationExportViewSet(ExportViewSet):
     """Organizations: global, as their list is (organization-scoped credentials get 403)."""
 
     spec = ORGANIZATIONS
     queryset = ROWS["organizations"]()
     read_permission = "admin:org:read"
-    organization_field = None
+    organization_field = ORGANIZATIONS.organization_field
 
 
-@extend_schema_view(list=export_schema(CLIENTS, "admin:client:read"))
+@export_schema(CLIENTS, "admin:client:read")
 class ClientExportViewSet(ExportViewSet):
     """OIDC clients (never their secrets)."""
 
     spec = CLIENTS
     queryset = ROWS["clients"]()
     read_permission = "admin:client:read"
-    organization_field = "organization_id"
+    organization_field = CLIENTS.organization_field
 
 
-@extend_schema_view(list=export_schema(ROLES, "admin:role:read"))
+@export_schema(ROLES, "admin:role:read")
 class RoleExportViewSet(ExportViewSet):
     """Roles of every application or of ``applicationId``: global, like applications."""
 
     spec = ROLES
     queryset = ROWS["roles"]()
     read_permission = "admin:role:read"
-    organization_field = None
+    organization_field = ROLES.organization_field
 
 
-@extend_schema_view(list=export_schema(AUDIT, "admin:audit:read"))
+@export_schema(AUDIT, "admin:audit:read")
 class AuditExportViewSet(ExportViewSet):
     """Audit entries, with the audit list's filters (``eventType``, ``since``, ``until``, …)."""
 
     spec = AUDIT
     queryset = ROWS["audit"]()
     read_permission = "admin:audit:read"
-    organization_field = "organization_id"
+    organization_field = AUDIT.organization_field
