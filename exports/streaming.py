@@ -28,9 +28,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from psycopg import pq
 
 from exports.columns import ExportSpec
 from porta.api.serializers import iso_ms
@@ -88,19 +90,33 @@ def _copy_batches(
     queryset: QuerySet, sql: str, params: tuple[Any, ...], options: str, tally: Tally
 ) -> Iterator[list[memoryview]]:
     """The records of ``COPY (sql) TO STDOUT options`` without their final LF, in batches of
-    about ``CHUNK_BYTES``. One record per read is all libpq offers, so this loop is the export's
-    per-row cost in Python: it does nothing else (no copy of the record, no generator per row)."""
+    about ``CHUNK_BYTES``.
+
+    libpq hands out one record per call, so this loop is the export's whole per-row cost in
+    Python. It takes the records libpq has already received straight from it (non-blocking
+    ``PQgetCopyData``) and leaves to psycopg the waits for more data (which keep the GIL free for
+    other threads); no record is copied."""
     connection = connections[queryset.db]
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY ({sql}) TO STDOUT {options}", params) as copy,
     ):
+        buffered = cursor.cursor.connection.pgconn.get_copy_data
         read = copy.read
         batch: list[memoryview] = []
         size = 0
-        while record := read():
+        while True:
+            length, record = buffered(1)
+            if length == 0:  # nothing received yet: psycopg waits, or sees the COPY end
+                record = read()
+                length = len(record)
+                if not length:
+                    break
+            elif length < 0:  # the end, already received: libpq holds the COPY's final result
+                _collect_final_result(cursor.cursor.connection)
+                break
             batch.append(record[:-1])
-            size += len(record)
+            size += length
             if size >= CHUNK_BYTES:
                 tally.rows += len(batch)
                 yield batch
@@ -108,6 +124,17 @@ def _copy_batches(
         if batch:
             tally.rows += len(batch)
             yield batch
+
+
+def _collect_final_result(conn: psycopg.Connection) -> None:
+    """Read the COPY's final result (an error the server met mid-COPY arrives here), leaving the
+    connection ready for the next statement, as psycopg's own reads do."""
+    error = None
+    while (result := conn.pgconn.get_result()) is not None:
+        if result.status != pq.ExecStatus.COMMAND_OK and error is None:
+            error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+    if error is not None:
+        raise error
 
 
 def _gathered(items: Iterator[bytes], *, separator: bytes = b"") -> Iterator[bytes]:

@@ -8,9 +8,12 @@ import datetime
 import io
 import json
 import re
+import time
 
 import orjson
 import pytest
+import requests
+from django.db import connection
 from django.test import Client
 
 from applications.models import ClientSecret
@@ -20,7 +23,7 @@ from exports.columns import SPECS
 from organizations.models import Organization, User
 from rbac.models import Role
 from tests.client_factories import make_application, make_client
-from tests.conftest import ApiClient
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient
 from tests.factories import OrganizationFactory
 
 EXPORT = "/api/admin/export"
@@ -383,3 +386,44 @@ def test_the_fallback_path_writes_the_same_json_as_copy(api, org, monkeypatch):
     without = orjson.loads(body(export(api, "audit", **chosen)))
     assert without["data"] == with_copy["data"]
     assert len(without["data"]) == 1
+
+
+def _copies_running() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (%%' AND state = 'active' "
+            "AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.servers
+def test_a_client_that_goes_away_mid_export_cancels_the_copy(porta_server, initialized):
+    organization = OrganizationFactory()
+    User.objects.bulk_create(
+        User(organization=organization, email=f"bulk{n:05d}@acme.example", given_name="x" * 200)
+        for n in range(40_000)
+    )
+    server = porta_server()
+    form = {
+        "grant_type": "password",
+        "client_id": "porta-cli",
+        "username": ADMIN_EMAIL,
+        "password": ADMIN_PASSWORD,
+    }
+    token = requests.post(f"{server.base_url}/porta-admin/auth/token", data=form, timeout=10).json()[
+        "access_token"
+    ]
+    url = f"{server.base_url}{EXPORT}/users?format=csv&organizationId={organization.id}"
+    headers = {"Authorization": f"Bearer {token}"}
+    with requests.get(url, headers=headers, stream=True, timeout=30) as response:
+        assert response.status_code == 200
+        next(response.iter_content(chunk_size=1024))
+        assert _copies_running() == 1  # the server is mid-COPY, held up by the unread stream
+    # The server notices when its writes fail, closes the stream, and psycopg cancels the COPY.
+    deadline = time.monotonic() + 30
+    while _copies_running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _copies_running() == 0
+    complete = requests.get(url, headers=headers, timeout=60)
+    assert complete.content.count(b"\r\n") == 40_001
