@@ -8,6 +8,8 @@ worker's memory is the export's), a real admin token, a small warm-up export, th
 
 * ``GET /api/admin/export/users?format=csv&organizationId=…`` read to the end by python-requests
   (1 MiB chunks), rows counted from the CRLF record ends;
+* the same GET read by curl to /dev/null (rows checked from the byte count: the header, the
+  rendered COPY's bytes and one CR per record);
 * ``COPY (SELECT <the same columns, raw> … ORDER BY created_at DESC, id DESC) TO STDOUT (FORMAT
   csv)`` read to the end by psycopg 3 in this process (the plain COPY a DBA would run);
 * the same COPY with the values rendered as the export renders them (ISO timestamps, true/false),
@@ -29,6 +31,7 @@ import datetime as dt
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,6 +94,21 @@ def timed_export(session: requests.Session, url: str, headers: dict) -> dict[str
     return {"seconds": time.perf_counter() - started, "bytes": size, "rows": records - 1}  # the header
 
 
+def timed_export_curl(url: str, headers: dict) -> dict[str, float]:
+    """The same download by curl to /dev/null (a client that costs next to nothing, as psql would
+    for COPY); the rows are checked afterwards from the byte count."""
+    command = ["curl", "-sS", "-o", os.devnull, "-w", "%{http_code} %{size_download}", url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
+    seconds = time.perf_counter() - started
+    status, size = completed.stdout.split()
+    if status != "200":
+        raise RuntimeError(f"curl got {status}: {completed.stderr}")
+    return {"seconds": seconds, "bytes": int(size), "rows": -1}
+
+
 def worker_pid(master_port: int) -> int:
     """The one gunicorn worker: the process listening on the port that is not the master."""
     candidates = []
@@ -133,6 +151,7 @@ def main() -> int:
     args = parser.parse_args()
 
     run_started = time.perf_counter()
+    load_start = os.getloadavg()[0]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = REPO / "bench" / "results" / f"exports-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
@@ -156,18 +175,25 @@ def main() -> int:
             reset_peak(pid)
             baseline = memory_kib(pid)
             _log(f"worker {pid}: {baseline}")
-            samples: dict[str, list[dict[str, float]]] = {"export": [], "copy": [], "copy_rendered": []}
+            samples: dict[str, list[dict[str, float]]] = {
+                "export": [], "export_curl": [], "copy": [], "copy_rendered": []
+            }  # fmt: skip
             peaks = []
             for n in range(args.rounds):
                 _log(f"round {n + 1}/{args.rounds}")
                 samples["export"].append(timed_export(session, f"{base}{export_path}&format=csv", auth))
                 peaks.append(memory_kib(pid)["VmHWM"])
+                samples["export_curl"].append(timed_export_curl(f"{base}{export_path}&format=csv", auth))
                 samples["copy"].append(timed_copy(platform.dsn, organization_id, rendered=False))
                 samples["copy_rendered"].append(timed_copy(platform.dsn, organization_id, rendered=True))
             json_export = timed_export(session, f"{base}{export_path}&format=json", auth)
             json_export["rows"] = args.users  # one object per row; no CRLF to count
             final = memory_kib(pid)
 
+    # curl's download is the header, the rendered COPY's bytes, and a CR more per record.
+    header_bytes = len(",".join(USERS.header)) + 2
+    for run in samples["export_curl"]:
+        run["rows"] = run["bytes"] - header_bytes - samples["copy_rendered"][0]["bytes"]
     for name, runs in samples.items():
         for run in runs:
             if run["rows"] != args.users:
@@ -176,6 +202,7 @@ def main() -> int:
     def rate(runs: list[dict[str, float]]) -> float:
         return statistics.median(args.users / run["seconds"] for run in runs)
 
+    curl_rate = rate(samples["export_curl"])
     export_rate, copy_rate, rendered_rate = (
         rate(samples["export"]),
         rate(samples["copy"]),
@@ -197,6 +224,7 @@ def main() -> int:
         f"{'path':<58} {'rows/s':>11} {'vs COPY':>8}",
         f"{'GET /api/admin/export/users?format=csv (HTTP, to the end)':<58} {export_rate:>11,.0f} "
         f"{export_rate / copy_rate:>7.2f}x",
+        f"{'the same GET read by curl to /dev/null':<58} {curl_rate:>11,.0f} {curl_rate / copy_rate:>7.2f}x",
         f"{'COPY (SELECT raw columns) TO STDOUT, psycopg':<58} {copy_rate:>11,.0f} {1:>7.2f}x",
         f"{'COPY (SELECT rendered as the export) TO STDOUT, psycopg':<58} {rendered_rate:>11,.0f} "
         f"{rendered_rate / copy_rate:>7.2f}x",
@@ -207,6 +235,7 @@ def main() -> int:
         f"after {args.rounds + 1} full exports (growth {growth_mib:.1f} MiB); peak after each CSV export: "
         + ", ".join(f"{p / 1024:.1f}" for p in peaks)
         + " MiB",
+        f"load average (1 min) at start and end: {load_start:.1f}, {os.getloadavg()[0]:.1f}",
         f"total run time: {total_seconds:.0f} s",
         f"reproduce: {REPRODUCE} --users {args.users} --rounds {args.rounds}",
     ]
@@ -215,7 +244,8 @@ def main() -> int:
     (out / "results.json").write_text(
         json.dumps(
             {"samples": samples, "json_export": json_export, "baseline_kib": baseline, "final_kib": final,
-             "peaks_kib": peaks, "export_rows_per_second": export_rate, "copy_rows_per_second": copy_rate,
+             "peaks_kib": peaks, "export_rows_per_second": export_rate,
+             "curl_rows_per_second": curl_rate, "copy_rows_per_second": copy_rate,
              "copy_rendered_rows_per_second": rendered_rate, "rss_growth_mib": growth_mib},
             indent=2,
         )
