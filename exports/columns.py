@@ -59,8 +59,8 @@ class Column:
         return ref
 
     def json_sql(self, ref: str) -> str:
-        """SQL rendering the value for ``json_build_object``: strings, booleans, numbers and JSON
-        values keep their JSON types."""
+        """SQL rendering the value for ``row_to_json``: strings, booleans, numbers and JSON values
+        keep their JSON types."""
         if self.kind is Kind.TIMESTAMP:
             return f"to_char({ref} AT TIME ZONE 'UTC', {_ISO_MS})"
         if self.kind is Kind.DATE:

@@ -8,7 +8,7 @@ already formatted in SQL (``columns.Column.csv_sql``/``json_sql``), so Python on
   string ``""``). PostgreSQL ends each record with LF; RFC 4180 with CRLF, so the LF that ends each
   record (psycopg hands over one record per read) becomes CRLF. Line breaks inside quoted cells
   stay as stored.
-* JSON: each row is one ``json_build_object(…)``. It comes out through ``FORMAT csv`` with the
+* JSON: each row is one ``row_to_json(…)``. It comes out through ``FORMAT csv`` with the
   delimiter and quote set to the control characters U+0002 and U+0001: PostgreSQL's JSON escapes
   every control character (``\\u0001``), so no row contains either, nor CR or LF, and each row
   arrives exactly as PostgreSQL wrote it, with no escaping to undo.
@@ -75,8 +75,10 @@ def select_sql(spec: ExportSpec, queryset: QuerySet, *, json_rows: bool) -> tupl
     JSON object per row. ``queryset`` carries the tenancy, the filters and the order."""
     refs = [(column, _column_ref(queryset, column.field)) for column in spec.columns]
     if json_rows:
-        pairs = ", ".join(f"'{column.name}', {column.json_sql(ref)}" for column, ref in refs)
-        annotations = {"export_row": RawSQL(f"json_build_object({pairs})", ())}
+        # row_to_json over a one-row subselect: compact, in column order, and faster than
+        # json_build_object, which looks up the type of each argument again for every row.
+        values = ", ".join(f'{column.json_sql(ref)} AS "{column.name}"' for column, ref in refs)
+        annotations = {"export_row": RawSQL(f"(SELECT row_to_json(r) FROM (SELECT {values}) AS r)", ())}
     else:
         annotations = {
             f"export_c{i}": RawSQL(column.csv_sql(ref), ()) for i, (column, ref) in enumerate(refs)
