@@ -39,8 +39,10 @@ class JobAdmin(ApiPermissionActions, ReadOnlyModelAdmin):
     ordering = ("-created_at",)
     show_full_result_count = False
     actions = [cancel_selected]
-    #: The checkpoint is the handler's own bookkeeping.
-    exclude = ("state",)
+    #: The checkpoint is the handler's own bookkeeping; the file is downloaded through the API
+    #: (GET /api/admin/jobs/{id}/download, which checks the caller's organization), never by a
+    #: storage URL here (a bucket's would be a presigned link past every check).
+    exclude = ("state", "file")
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields if field.name not in self.exclude]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.core.files import File
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from jobs import registry, services
@@ -176,11 +176,18 @@ def _execute(job: Job, kind: registry.JobKind) -> None:
         return
     except Exception:
         logger.exception("Job %s (%s) failed", job.id, job.kind)
-        services.job_fail(
-            job=job, error=f"Internal error while running the job (request id {job.request_id or '-'})"
-        )
+        services.job_fail(job=job, error=_internal_error(job))
         return
-    services.job_succeed(job=job, result=result)
+    try:
+        services.job_succeed(job=job, result=result)
+    except (TypeError, ValueError):  # a result that is not JSON
+        logger.exception("Job %s (%s) returned a result that cannot be stored", job.id, job.kind)
+        services.job_fail(job=job, error=_internal_error(job))
+
+
+def _internal_error(job: Job) -> str:
+    """What the caller reads of a failure nobody anticipated: the details are in the log only."""
+    return f"Internal error while running the job (request id {job.request_id or '-'})"
 
 
 @contextlib.contextmanager
@@ -200,5 +207,8 @@ def _run_lock(job_id: str) -> Iterator[bool]:
         yield held
     finally:
         if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:  # the connection is gone, and the lock with it
+                logger.warning("Job %s: the connection holding its lock was lost", job_id)

@@ -4,7 +4,8 @@
 (target id = the item) as the job's starter, with the checkpoint in the same transaction: the
 audit trail then shows whether an item was applied twice. ``pause`` seconds between chunks give a
 test time to kill a worker or cancel mid-job. ``testing.file`` writes ``content`` to a file;
-``testing.fail`` fails with ``message`` (``internal``: an unexpected exception instead).
+``testing.fail`` fails with ``message`` (``internal``: an unexpected exception instead;
+``unstorable``: a result that is not JSON).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def count(ctx) -> dict:
                     actor=ctx.actor,
                     organization_id=ctx.organization_id,
                     target_type="testing_item",
-                    target_id=item,
+                    target_id=str(item),  # audit stores "" for a falsy 0
                     metadata={"jobId": str(ctx.id), "attempt": ctx.attempt},
                 )
                 for item in range(start, end)
@@ -60,7 +61,9 @@ def write_file(ctx) -> dict:
     return {"characters": len(content)}
 
 
-def fail(ctx) -> None:
+def fail(ctx) -> object:
+    if ctx.parameters.get("unstorable"):
+        return {"when": object()}
     if ctx.parameters.get("internal"):
         raise RuntimeError("a secret detail that must not reach the API")
     raise ValidationFailed(ctx.parameters.get("message", "The job cannot run"))

@@ -311,11 +311,13 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., subproces
 
     def start(**env_overrides: str) -> subprocess.Popen:
         env = server_env(
-            PORTA_CELERY_EAGER="false",
-            EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-            EMAIL_FILE_PATH=str(tmp_path / "mail"),
-            PORTA_JOB_FILES_DIR=str(django_settings.PORTA_JOB_FILES_DIR),
-            **env_overrides,
+            **{
+                "PORTA_CELERY_EAGER": "false",
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+                "PORTA_JOB_FILES_DIR": str(django_settings.PORTA_JOB_FILES_DIR),
+                **env_overrides,
+            }
         )
         quiet = ["--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]
         command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", *quiet]

@@ -278,3 +278,173 @@ def test_an_organization_scoped_key_cancels_its_own_organizations_job(org_key, d
 def test_the_registry_refuses_a_second_handler_for_a_kind():
     with pytest.raises(ValueError, match="already registered"):
         registry.register("testing.count", lambda ctx: None)
+
+
+# -- retention ----------------------------------------------------------------------------------
+
+
+def test_the_retention_task_deletes_expired_job_files_and_audits_it(api: ApiClient, run):
+    from django.utils import timezone
+
+    from jobs.tasks import purge_expired_job_files
+
+    job = run("testing.file", content="old", name="old.csv")
+    kept = run("testing.file", content="new", name="new.csv")
+    storage, name = job.file.storage, job.file.name
+    assert storage.exists(name)
+    Job.objects.filter(pk=job.pk).update(file_expires_at=timezone.now())
+
+    assert purge_expired_job_files.delay().get() == 1
+    assert not storage.exists(name)
+    assert kept.file.storage.exists(kept.file.name)
+    response = api.get(f"{JOBS}/{job.id}/download")
+    assert response.status_code == 404
+    assert api.get(f"{JOBS}/{job.id}").json()["file"] is None
+    entry = AuditEntry.objects.get(event_type="job.file_deleted")
+    assert (entry.target_id, entry.actor_type) == (str(job.id), "system")
+
+
+def test_a_job_file_is_kept_for_the_configured_retention(run, settings):
+    settings.PORTA_JOB_FILE_RETENTION = 3600
+    job = run("testing.file", content="x")
+    assert 3590 <= (job.file_expires_at - job.finished_at).total_seconds() <= 3600
+
+
+# -- the Django admin ---------------------------------------------------------------------------
+
+
+def test_the_django_admin_lists_jobs_without_their_checkpoint(super_admin, run):
+    job = run(items=2)
+    client = Client()
+    client.force_login(super_admin)
+    listing = client.get("/admin/jobs/job/", {"q": "testing.count"})
+    assert listing.status_code == 200
+    assert str(job.id) in listing.content.decode()
+    detail = client.get(f"/admin/jobs/job/{job.id}/change/")
+    assert detail.status_code == 200
+    assert "state" not in detail.context["adminform"].form.fields
+    assert b'"next": 2' not in detail.content
+
+
+def test_the_django_admin_shows_a_job_file_by_name_without_a_storage_link(super_admin, run):
+    job = run("testing.file", content="x", name="users.csv")
+    client = Client()
+    client.force_login(super_admin)
+    detail = client.get(f"/admin/jobs/job/{job.id}/change/").content.decode()
+    assert "users.csv" in detail
+    assert job.file.name not in detail
+
+
+def test_the_django_admin_cancels_a_queued_job_through_the_service(super_admin, run):
+    job = run(items=2, execute=False)
+    client = Client()
+    client.force_login(super_admin)
+    response = client.post(
+        "/admin/jobs/job/", {"action": "cancel_selected", "_selected_action": [str(job.id)], "index": "0"}
+    )
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == "cancelled"
+    entry = AuditEntry.objects.get(event_type="job.cancelled", target_id=str(job.id))
+    assert entry.actor_id == super_admin.id
+
+
+# -- starting a job from a view (jobs.api.responses.enqueue_job, as bulk, export and import do) --
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_a_view_that_starts_a_job_answers_202_with_the_job_id(
+    api: ApiClient, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/admin/testing/count", {}, headers={"X-Request-ID": "req-202"})
+    assert response.status_code == 202
+    job_id = response.json()["jobId"]
+    assert response["Location"] == f"{JOBS}/{job_id}"
+    job = api.get(f"{JOBS}/{job_id}").json()
+    assert (job["status"], job["progress"], job["requestId"]) == (
+        "succeeded",
+        {"done": 3, "total": 3},
+        "req-202",
+    )
+    assert job["organizationId"] is None
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_an_organization_scoped_key_starts_jobs_of_its_own_organization(
+    org_key, django_capture_on_commit_callbacks
+):
+    key, home = org_key
+    with django_capture_on_commit_callbacks(execute=True):
+        unnamed = key.post("/api/admin/testing/count", {})
+        named = key.post("/api/admin/testing/count", {"organizationId": str(home.id)})
+    assert (unnamed.status_code, named.status_code) == (202, 202)
+    for response in (unnamed, named):
+        assert Job.objects.get(pk=response.json()["jobId"]).organization_id == home.id
+        assert key.get(f"{JOBS}/{response.json()['jobId']}").status_code == 200
+
+
+@pytest.mark.urls("tests.urls_jobs")
+def test_an_organization_scoped_key_cannot_start_a_job_for_another_organization(org_key):
+    key, _ = org_key
+    response = key.post("/api/admin/testing/count", {"organizationId": str(OrganizationFactory().id)})
+    assert response.status_code == 404
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "application/octet-stream", "*/*", "application/json"])
+def test_a_job_file_downloads_whatever_media_type_the_client_accepts(api: ApiClient, run, accept: str):
+    job = run("testing.file", content="a,b\n", name="x.csv")
+    response = api.get(f"{JOBS}/{job.id}/download", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"a,b\n"
+
+
+def test_a_missing_job_file_is_a_json_404_even_when_csv_is_asked_for(api: ApiClient, run):
+    job = run(items=1)
+    response = api.get(f"{JOBS}/{job.id}/download", headers={"Accept": "text/csv"})
+    assert response.status_code == 404
+    assert response.json()["error"] == "NotFound"
+
+
+def test_a_job_file_gone_from_the_storage_is_a_404(api: ApiClient, run):
+    job = run("testing.file", content="a")
+    job.file.storage.delete(job.file.name)
+    response = api.get(f"{JOBS}/{job.id}/download")
+    assert response.status_code == 404
+    assert response.json()["message"] == "Job file not found"
+
+
+def test_the_metrics_count_jobs_by_status(run):
+    run(items=1)
+    run("testing.fail")
+    run(items=1, execute=False)
+    body = Client().get("/metrics/prometheus").content.decode()
+    assert 'porta_jobs{status="succeeded"} 1.0' in body
+    assert 'porta_jobs{status="failed"} 1.0' in body
+    assert 'porta_jobs{status="queued"} 1.0' in body
+    assert 'porta_jobs{status="cancelled"} 0.0' in body
+
+
+@pytest.mark.parametrize("role", ["porta-org-admin", "porta-user-admin"])
+def test_the_admins_who_start_bulk_jobs_follow_and_cancel_them(api_as, run, role: str):
+    admin = api_as(role)
+    job = run(items=1, execute=False)
+    assert admin.get(f"{JOBS}/{job.id}").status_code == 200
+    assert admin.post(f"{JOBS}/{job.id}/cancel").status_code == 200
+
+
+def test_a_job_of_a_kind_no_longer_registered_fails_when_it_runs(db):
+    from jobs.runner import run as run_now
+
+    job = JobFactory(kind="gone.kind")
+    run_now(str(job.id))
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.error == "Unknown job kind 'gone.kind'"
+
+
+def test_a_result_that_is_not_json_fails_the_job_instead_of_leaving_it_running(run):
+    job = run("testing.fail", unstorable=True)
+    assert job.status == "failed"
+    assert job.error.startswith("Internal error while running the job")

@@ -5,13 +5,26 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer
 
 from jobs import selectors, services
 from jobs.api.serializers import JobSerializer
 from jobs.filtersets import JobFilterSet
+from porta.api.renderers import JSONRenderer
 from porta.api.schema import collection, list_parameters
 from porta.api.viewsets import PortaViewSet
 from porta.core.errors import NotFound
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets a download be asked for with any ``Accept`` (``text/csv``, ``application/octet-stream``):
+    the file answers as it is; errors are JSON whatever was asked."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
 
 
 class JobViewSet(PortaViewSet):
@@ -56,22 +69,20 @@ class JobViewSet(PortaViewSet):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The job's file, as an attachment"
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The job's file, as an attachment, with its own content type"
             )
         }
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AnyMediaRenderer])
     def download(self, request, pk=None):
         """The job's file (an export's CSV or JSON): 404 when the job has none, or no longer
         (deleted after PORTA_JOB_FILE_RETENTION)."""
         job = self.get_object()
-        if not job.file:
+        # exists() first: a bucket's file opens lazily, and a failure mid-stream is no answer.
+        if not job.file or not job.file.storage.exists(job.file.name):
             raise NotFound("Job file not found")
-        try:
-            handle = job.file.open("rb")
-        except FileNotFoundError:
-            raise NotFound("Job file not found") from None
+        handle = job.file.open("rb")
         response = FileResponse(
             handle,
             as_attachment=True,
