@@ -400,10 +400,17 @@ def _copies_running() -> int:
 @pytest.mark.servers
 def test_a_client_that_goes_away_mid_export_cancels_the_copy(porta_server, initialized):
     organization = OrganizationFactory()
+    # ~50 MB of CSV: more than the socket buffers between PostgreSQL, the server and the client
+    # can hold, so the COPY is still running while the client has read only the first bytes.
+    long = "x" * 255
     User.objects.bulk_create(
-        User(organization=organization, email=f"bulk{n:05d}@acme.example", given_name="x" * 200)
-        for n in range(40_000)
-    )
+        (
+            User(organization=organization, email=f"bulk{n:05d}@acme.example", given_name=long,
+                 family_name=long, nickname=long)
+            for n in range(60_000)
+        ),
+        batch_size=5000,
+    )  # fmt: skip
     server = porta_server()
     form = {
         "grant_type": "password",
@@ -418,12 +425,12 @@ def test_a_client_that_goes_away_mid_export_cancels_the_copy(porta_server, initi
     headers = {"Authorization": f"Bearer {token}"}
     with requests.get(url, headers=headers, stream=True, timeout=30) as response:
         assert response.status_code == 200
-        next(response.iter_content(chunk_size=1024))
-        assert _copies_running() == 1  # the server is mid-COPY, held up by the unread stream
+        assert len(response.raw.read(256 * 1024)) == 256 * 1024  # past the header: the COPY runs
+        assert _copies_running() == 1  # held up by the unread stream
     # The server notices when its writes fail, closes the stream, and psycopg cancels the COPY.
     deadline = time.monotonic() + 30
     while _copies_running() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _copies_running() == 0
     complete = requests.get(url, headers=headers, timeout=60)
-    assert complete.content.count(b"\r\n") == 40_001
+    assert complete.content.count(b"\r\n") == 60_001
