@@ -226,13 +226,13 @@ def _body(spec: ExportSpec):
 
 
 def export_schema(spec: ExportSpec, read_permission: str):
-    also = f"Also requires `{read_permission}`."
+    permissions = f"Requires permission `admin:export:read` and `{read_permission}`."
     return extend_schema_view(
         list=extend_schema(
             operation_id=f"export_{spec.entity}",
             parameters=_parameters(spec),
             responses=_stream_responses(spec),
-            description=f"Streams every matching row (no row cap). {also}",
+            description=f"Streams every matching row (no row cap). {permissions}",
         ),
         create=extend_schema(
             operation_id=f"export_{spec.entity}_job",
@@ -241,7 +241,7 @@ def export_schema(spec: ExportSpec, read_permission: str):
             responses={202: JobAcceptedSerializer},
             description=(
                 "Exports the matching rows to a file in a job; the parameters go in the query or in "
-                f"the body. The file downloads from `GET /jobs/{{id}}/download`. {also}"
+                f"the body. The file downloads from `GET /jobs/{{id}}/download`. {permissions}"
             ),
         ),
     )
