@@ -11,6 +11,13 @@ from audit.api.views import AuditViewSet
 from branding.api.views import BrandingViewSet
 from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
+from exports.api.views import (
+    AuditExportViewSet,
+    ClientExportViewSet,
+    OrganizationExportViewSet,
+    RoleExportViewSet,
+    UserExportViewSet,
+)
 from imports.api.views import ImportViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
 from issuedkeys.api.verify_urls import urlpatterns as issued_key_verify_urls
@@ -59,6 +66,11 @@ router.register("bulk/organizations", BulkOrganizationViewSet, basename="bulk-or
 router.register("bulk/users", BulkUserViewSet, basename="bulk-user")
 router.register("import", ImportViewSet, basename="import")
 router.register("stats", StatsViewSet, basename="stats")
+router.register("export/users", UserExportViewSet, basename="export-users")
+router.register("export/organizations", OrganizationExportViewSet, basename="export-organizations")
+router.register("export/clients", ClientExportViewSet, basename="export-clients")
+router.register("export/roles", RoleExportViewSet, basename="export-roles")
+router.register("export/audit", AuditExportViewSet, basename="export-audit")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

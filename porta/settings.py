@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "stats",
     "branding",
     "issuedkeys",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +280,10 @@ STORAGES = {
 
 # Bulk jobs change this many rows per transaction (one UPDATE, one audit INSERT, one checkpoint).
 PORTA_BULK_CHUNK_SIZE = env.int("PORTA_BULK_CHUNK_SIZE", default=1000, min=1, max=100_000)
+# A streaming export (GET /api/admin/export/...) holds a worker for as long as it streams. One that
+# the planner estimates above this many rows is run as a job instead (202 {jobId}, the file then
+# downloads from the job), so no sync worker streams for minutes; 0 streams every export.
+PORTA_EXPORT_STREAM_MAX_ROWS = env.int("PORTA_EXPORT_STREAM_MAX_ROWS", default=2_000_000, min=0)
 
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
