@@ -189,6 +189,7 @@ _MODEL_RESOURCES = {
     "adminapikey": "key",
     "session": "session",
     "auditentry": "audit",
+    "configentry": "config",
 }
 #: Where the catalogue names the write differently: revoking a session, minting or revoking a key.
 _ACTION_OVERRIDES = {("session", "update"): "revoke", ("key", "update"): "generate"}
