@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from porta.api.modeladmin import admin_actor, apply_to_each
-from systemconfig import services
+from systemconfig import selectors, services
 from systemconfig.models import ConfigEntry
 
 
@@ -46,6 +46,9 @@ class ConfigEntryAdmin(admin.ModelAdmin):
     fields = ("key", "description", "value_type", "bounds", "shown_default", "value", "updated_at")
     readonly_fields = ("key", "description", "value_type", "bounds", "shown_default", "updated_at")
     actions = [reset_to_default]
+
+    def get_queryset(self, request):
+        return selectors.config_entries()
 
     def has_add_permission(self, request):
         return False  # the keys are defined in code (porta/core/liveconfig.py)

@@ -17,6 +17,7 @@ from tests.factories.oidc import RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
+from tests.factories.systemconfig import ConfigEntryFactory
 
 __all__ = [
     "AdminApiKeyFactory",
@@ -27,6 +28,7 @@ __all__ = [
     "ClaimValueFactory",
     "ClientFactory",
     "ClientSecretFactory",
+    "ConfigEntryFactory",
     "InvitationFactory",
     "MessageFactory",
     "ModuleFactory",
