@@ -17,10 +17,13 @@ How soon a change is seen, in every process:
   at each check instead: the same bound holds during a Redis outage or after a flush.
 - A copy is never kept longer than :data:`MAX_AGE` seconds, which bounds staleness even if a
   stamp bump is lost (a writer that could not reach Redis while readers could).
+- If the database cannot be reached, a process keeps the values it had (the defaults if it had
+  none) and tries again at its next check.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,9 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from porta.core import versions
+
+logger = logging.getLogger("porta.liveconfig")
 
 CONFIG = "config"
 #: Longest time a process trusts its copy of the overrides without reading the database.
@@ -183,7 +188,15 @@ def _overrides() -> Mapping[str, Any]:
         _copy = _Copy(copy.overrides, stamp, copy.loaded, now)
         return copy.overrides
     with _lock:
-        overrides = dict(_loader())
+        try:
+            overrides = dict(_loader())
+        except DatabaseError as exc:
+            # The database is away: keep what this process had (or the defaults) and try again at
+            # the next check; the request itself will meet the outage where it needs the database.
+            logger.warning("Cannot load live settings, keeping the previous values: %s", exc)
+            overrides = dict(copy.overrides) if copy is not None else {}
+            _copy = _Copy(overrides, None, copy.loaded if copy is not None else now, now)
+            return overrides
         _copy = _Copy(overrides, stamp, now, now)
     return overrides
 
