@@ -302,3 +302,24 @@ def _minutes_ago(minutes: int):
     from django.utils import timezone
 
     return timezone.now() - datetime.timedelta(minutes=minutes)
+
+
+def test_a_change_rolled_back_is_not_kept_by_the_process(initialized, settings):
+    from django.db import transaction
+
+    from porta.core.context import Actor
+    from systemconfig.services import config_set
+
+    seen_inside = []
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            config_set(actor=Actor.system("test"), key="access_token_ttl", value=1234)
+            seen_inside.append(liveconfig.get("access_token_ttl"))
+            raise RuntimeError("roll back")
+
+    assert liveconfig.get("access_token_ttl") == settings.PORTA_ACCESS_TOKEN_TTL  # cached now
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert seen_inside == [1234]  # the transaction read its own change
+    assert liveconfig.get("access_token_ttl") == settings.PORTA_ACCESS_TOKEN_TTL

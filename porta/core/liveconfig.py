@@ -173,12 +173,20 @@ def forget() -> None:
     """Drop this process's copy; the next read loads the overrides again."""
     global _copy
     _copy = None
+    transaction.get_connection().porta_config_changed = False
 
 
 def _overrides() -> Mapping[str, Any]:
     global _copy
     if _loader is None:
         return {}
+    connection = transaction.get_connection()
+    if getattr(connection, "porta_config_changed", False):
+        if connection.in_atomic_block:
+            # This transaction changed a value: it reads its own change, which no other request
+            # may see (nor keep, should the transaction roll back) before the commit.
+            return dict(_loader())
+        forget()  # the change was committed or rolled back
     now = time.monotonic()
     copy = _copy
     if copy is not None and now - copy.checked < settings.PORTA_CONFIG_CHECK_INTERVAL:
@@ -211,12 +219,13 @@ def get(key: str) -> Any:
 
 
 def changed() -> None:
-    """Call inside the transaction that changed an override: every process reloads it (this one
-    at once after the commit, the others at their next check)."""
+    """Call inside the transaction that changed an override. Until it ends, that transaction reads
+    the values from the database; after its commit every process reloads them (this one at once,
+    the others at their next check); after a rollback nothing of it was ever cached."""
 
     def after_commit() -> None:
         forget()
         versions.bump(CONFIG)
 
-    forget()  # this request's own transaction reads its change at once
+    transaction.get_connection().porta_config_changed = True
     transaction.on_commit(after_commit)
