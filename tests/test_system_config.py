@@ -323,3 +323,25 @@ def test_a_change_rolled_back_is_not_kept_by_the_process(initialized, settings):
         change_then_fail()
     assert seen_inside == [1234]  # the transaction read its own change
     assert liveconfig.get("access_token_ttl") == settings.PORTA_ACCESS_TOKEN_TTL
+
+
+def test_the_list_searches_keys(api):
+    keys = [entry["key"] for entry in api.get(CONFIG, {"search": "TOKEN_TTL"}).json()["data"]]
+    assert keys == ["access_token_ttl", "id_token_ttl", "refresh_token_ttl"]
+
+
+def test_the_list_filters_the_keys_set_here(api):
+    api.put(f"{CONFIG}/session_ttl", {"value": 7200})
+    set_here = [entry["key"] for entry in api.get(CONFIG, {"overridden": "true"}).json()["data"]]
+    assert set_here == ["session_ttl"]
+    assert "session_ttl" not in [e["key"] for e in api.get(CONFIG, {"overridden": "false"}).json()["data"]]
+
+
+@pytest.mark.parametrize("params", [{"sort": "value"}, {"overridden": "maybe"}, {"pageSize": 0}])
+def test_a_bad_list_parameter_is_400(api, params):
+    assert api.get(CONFIG, params).status_code == 400
+
+
+def test_the_list_sorts_by_key_descending_on_request(api):
+    keys = [entry["key"] for entry in api.get(CONFIG, {"sort": "key", "order": "desc"}).json()["data"]]
+    assert keys == sorted(keys, reverse=True)

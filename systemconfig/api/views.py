@@ -15,6 +15,7 @@ from systemconfig.api.serializers import (
     ConfigEntrySerializer,
     ConfigUpdateSerializer,
 )
+from systemconfig.filtersets import ConfigEntryFilterSet
 from systemconfig.models import ConfigEntry
 
 _KEY = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The config key, e.g. access_token_ttl")
@@ -36,6 +37,7 @@ class ConfigViewSet(PortaViewSet):
     default_sort = "key"
     default_order = "asc"
     allow_cursor = False
+    filterset_class = ConfigEntryFilterSet
     output_serializer_class = ConfigEntrySerializer
     serializer_class = ConfigEntrySerializer
 
@@ -50,7 +52,10 @@ class ConfigViewSet(PortaViewSet):
             entry = ConfigEntry(key=key)  # defined, its row not yet written: unset
         return entry
 
-    @extend_schema(parameters=list_parameters(cursor=False), responses=collection(ConfigEntrySerializer))
+    @extend_schema(
+        parameters=list_parameters(ConfigEntryFilterSet, cursor=False),
+        responses=collection(ConfigEntrySerializer),
+    )
     def list(self, request):
         return self.list_response()
 
