@@ -41,7 +41,9 @@ def audit_cleanup(*, actor: Actor, retention_days: int, dry_run: bool = False) -
         return CleanupResult(True, retention_days, cutoff, found, 0)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE created_at < %s", [cutoff])
+            table = connection.ops.quote_name(AuditEntry._meta.db_table)
+            bound = connection.ops.adapt_datetimefield_value(cutoff)  # as the ORM stores it (SQLite: text)
+            cursor.execute(f"DELETE FROM {table} WHERE created_at < %s", [bound])
             deleted = max(cursor.rowcount, 0)
         record(
             event_type="audit.cleanup",
