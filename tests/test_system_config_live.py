@@ -70,3 +70,44 @@ def test_a_lockout_threshold_set_through_one_process_locks_through_another(two_s
     requests.post(url, data={**form, "password": "wrong-password"}, timeout=10)
     tenant_user.refresh_from_db()
     assert tenant_user.status == "locked"
+
+
+@pytest.fixture
+def real_worker(transactional_db):
+    """A real `celery worker` process on the test database, with Redis as its broker."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT, server_env
+
+    command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", "--loglevel",
+               "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=server_env(PORTA_CELERY_EAGER="false"))
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+def test_the_retention_task_in_a_real_worker_uses_the_retention_set_through_the_api(real_worker, api):
+    import datetime
+
+    from django.utils import timezone
+
+    from audit.models import AuditEntry
+    from porta.celery import app as celery_app
+    from tests.factories import AuditEntryFactory
+
+    aged = [AuditEntryFactory(event_type="test.aged").id for _ in range(3)]
+    AuditEntry.objects.filter(id__in=aged[:2]).update(created_at=timezone.now() - datetime.timedelta(days=6))
+    AuditEntry.objects.filter(id=aged[2]).update(created_at=timezone.now() - datetime.timedelta(days=4))
+    assert api.put("/api/admin/config/audit_retention_days", {"value": 5}).status_code == 200
+    # send_task always goes through the broker, whatever the test settings say about eager runs.
+    celery_app.send_task("systemconfig.tasks.audit_retention_cleanup")
+    deadline = time.monotonic() + 60
+    while not AuditEntry.objects.filter(event_type="audit.cleanup").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cleanup = AuditEntry.objects.get(event_type="audit.cleanup")
+    assert cleanup.metadata["retentionDays"] == 5
+    assert cleanup.metadata["deleted"] == 2
+    assert list(AuditEntry.objects.filter(event_type="test.aged").values_list("id", flat=True)) == [aged[2]]
