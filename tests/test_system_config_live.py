@@ -1,5 +1,6 @@
 """A config change made through one server process takes effect in another real server process
-within PORTA_CONFIG_CHECK_INTERVAL seconds (the documented bound), Redis or no Redis."""
+within PORTA_CONFIG_CHECK_INTERVAL seconds (the documented bound), Redis or no Redis; and a real
+Celery worker process runs the retention task with the retention set through the API."""
 
 from __future__ import annotations
 
