@@ -62,9 +62,19 @@ AUDITED = Audited(
 )
 
 
+def protected_user_ids() -> frozenset:
+    """The users no lifecycle action in PROTECTED_ACTIONS may touch (the super-admin user), as
+    the apps built on organizations name them."""
+    return frozenset().union(*(ids() for ids in extensions.protected_user_ids))
+
+
 def _guard_protected(user: User, action: str) -> None:
-    if action in PROTECTED_ACTIONS and any(check(user) for check in extensions.protected_user_checks):
-        raise Forbidden(f"Cannot {action} the super-admin user")
+    if action in PROTECTED_ACTIONS and user.id in protected_user_ids():
+        raise Forbidden(protected_refusal(action))
+
+
+def protected_refusal(action: str) -> str:
+    return f"Cannot {action} the super-admin user"
 
 
 def _require_accepting(organization: Organization) -> None:
@@ -231,10 +241,7 @@ def user_transition(
     precondition: Precondition | None = None,
 ) -> User:
     """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
-    if action in REASON_REQUIRED and not (reason or "").strip():
-        raise ValidationFailed(
-            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
-        )
+    require_reason(action, reason)
     return transition(
         USER_STATUS,
         user,
@@ -242,8 +249,22 @@ def user_transition(
         actor=actor,
         precondition=precondition,
         reason=reason,
-        metadata={"action": action, **({"reason": reason} if reason else {})},
+        metadata=user_transition_metadata(action, reason),
     )
+
+
+def require_reason(action: str, reason: str | None) -> None:
+    """The transitions of REASON_REQUIRED say why (the API, the Django admin and bulk alike)."""
+    if action in REASON_REQUIRED and not (reason or "").strip():
+        raise ValidationFailed(
+            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
+        )
+
+
+def user_transition_metadata(action: str, reason: str | None) -> dict[str, Any]:
+    """What the audit entry of a user transition carries besides the change (bulk jobs that
+    apply the table set-based write the same)."""
+    return {"action": action, **({"reason": reason} if reason else {})}
 
 
 @transaction.atomic

@@ -8,8 +8,11 @@ from applications.api.claim_views import ClaimViewSet
 from applications.api.client_views import ClientViewSet
 from applications.api.views import ApplicationViewSet, ModuleViewSet
 from audit.api.views import AuditViewSet
+from bulk.api.views import BulkOrganizationViewSet, BulkUserViewSet
 from courier.api.views import CourierMessageViewSet
+from imports.api.views import ImportViewSet
 from invitations.api.urls import urlpatterns as invitation_urls
+from jobs.api.views import JobViewSet
 from keys.api.views import SigningKeyViewSet
 from oidc.api.views import SessionViewSet, UserSessionViewSet
 from organizations.api.user_views import OrganizationUserViewSet, UserViewSet
@@ -36,6 +39,7 @@ router.register("audit", AuditViewSet, basename="audit")
 router.register("config", ConfigViewSet, basename="config")
 router.register("keys", SigningKeyViewSet, basename="signing-key")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
+router.register("jobs", JobViewSet, basename="job")
 router.register("recovery", RecoveryViewSet, basename="recovery")
 router.register("clients", ClientViewSet, basename="client")
 router.register("applications", ApplicationViewSet, basename="application")
@@ -45,6 +49,9 @@ router.register(
     r"applications/(?P<application_id>[^/]+)/permissions", PermissionViewSet, basename="permission"
 )
 router.register(r"applications/(?P<application_id>[^/]+)/roles", RoleViewSet, basename="role")
+router.register("bulk/organizations", BulkOrganizationViewSet, basename="bulk-organization")
+router.register("bulk/users", BulkUserViewSet, basename="bulk-user")
+router.register("import", ImportViewSet, basename="import")
 
 urlpatterns = [
     re_path(r"^metadata/?$", admin_metadata, name="admin-metadata"),

@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "recovery",
     "apikeys",
     "invitations",
+    "jobs",
+    "bulk",
+    "imports",
     "systemconfig",
 ]
 
@@ -220,6 +223,7 @@ PASSWORD_HASHERS = [
 if PORTA_ENV == "test":
     # Real argon2id, with a cost that keeps hundreds of logins in the suite fast.
     PASSWORD_HASHERS.insert(0, "testing.hashers.FastArgon2PasswordHasher")
+    INSTALLED_APPS.append("testing.jobkinds.TestJobKindsConfig")  # job kinds the tests run
 SILENCED_SYSTEM_CHECKS = [
     # Emails are unique per organization, not globally; the admin backend resolves the org.
     "auth.W004",
@@ -237,6 +241,41 @@ if not PRODUCTION:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 WHITENOISE_AUTOREFRESH = DEBUG  # re-scanning for static files costs ~40 µs on every request
 
+# Job files (exports' downloads) go through the ``jobs`` storage: local files under the data
+# directory, or an S3-compatible bucket (django-storages, the ``s3`` extra) when a bucket is named,
+# so every web node serves every download. Credentials come from the usual AWS variables.
+PORTA_JOB_FILES_DIR = env.str("PORTA_JOB_FILES_DIR", default=str(DATA_DIR / "job-files"))
+PORTA_JOB_FILES_S3_BUCKET = env.str("PORTA_JOB_FILES_S3_BUCKET", default="")
+PORTA_JOB_FILES_S3_ENDPOINT_URL = env.str("PORTA_JOB_FILES_S3_ENDPOINT_URL", default="")
+PORTA_JOB_FILES_S3_REGION = env.str("PORTA_JOB_FILES_S3_REGION", default="")
+PORTA_JOB_FILE_RETENTION = env.seconds("PORTA_JOB_FILE_RETENTION", default=7 * 24 * 3600)
+_job_files_storage = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PORTA_JOB_FILES_S3_BUCKET,
+            "endpoint_url": PORTA_JOB_FILES_S3_ENDPOINT_URL or None,
+            "region_name": PORTA_JOB_FILES_S3_REGION or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if PORTA_JOB_FILES_S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PORTA_JOB_FILES_DIR},
+    }
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "jobs": _job_files_storage,
+}
+
+# Bulk jobs change this many rows per transaction (one UPDATE, one audit INSERT, one checkpoint).
+PORTA_BULK_CHUNK_SIZE = env.int("PORTA_BULK_CHUNK_SIZE", default=1000, min=1, max=100_000)
+
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
@@ -244,6 +283,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
 PORTA_TRUSTED_PROXIES = env.networks("PORTA_TRUSTED_PROXIES")
 PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
 PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
+# POST /import: a manifest of more items than this is imported by a job (202) rather than in the
+# request (bench/imports.py measures the time an item takes).
+PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100, min=0)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
@@ -346,6 +388,9 @@ CELERY_BEAT_SCHEDULE = {
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
     # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
     "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
+    # Jobs: hand on those whose task the broker lost; delete job files past their retention.
+    "jobs-requeue-stranded": {"task": "jobs.tasks.requeue_stranded_jobs", "schedule": 300.0},
+    "jobs-purge-expired-files": {"task": "jobs.tasks.purge_expired_job_files", "schedule": 3600.0},
     # Daily: delete audit entries older than the live audit_retention_days.
     "audit-retention": {"task": "systemconfig.tasks.audit_retention_cleanup", "schedule": 24 * 3600.0},
 }

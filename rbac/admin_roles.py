@@ -23,6 +23,7 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "stats": ("read",),
     "export": ("read",),
     "import": ("write",),
+    "job": ("read", "cancel"),
 }
 
 ALL_ADMIN_PERMISSIONS: frozenset[str] = frozenset(
@@ -46,13 +47,14 @@ ADMIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "porta-org-admin": (
         "Organization admin",
         "Manages organizations",
-        _matching(resources=("org",), extra=("admin:stats:read",)),
+        # Jobs: bulk status changes run as jobs, which their starter follows and may cancel.
+        _matching(resources=("org", "job"), extra=("admin:stats:read",)),
     ),
     "porta-user-admin": (
         "User admin",
         "Manages users, their roles and sessions",
         _matching(
-            resources=("user",),
+            resources=("user", "job"),
             extra=(
                 "admin:role:assign",
                 "admin:role:read",

@@ -37,7 +37,7 @@ from organizations.models import Organization, User
 from porta.api_urls import router
 from porta.core.tokens import keyed_hash
 from tests.conftest import ApiClient, post_form
-from tests.factories import OrganizationFactory
+from tests.factories import JobFactory, OrganizationFactory
 
 REPO = Path(__file__).resolve().parent.parent
 PREFIX = "/api/admin/"
@@ -149,6 +149,7 @@ def _populate(organization: Organization, application: Application, super_api: A
     Message.objects.create(
         organization_id=organization.id, recipient=email, template="invitation", subject="Hi", body_text="Hi"
     )
+    JobFactory(organization_id=organization.id)
     assert (
         super_api.put(
             f"{PREFIX}organizations/{organization.id}", {"name": f"{organization.name}!"}
@@ -216,6 +217,15 @@ FOREIGN_BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("RecoveryViewSet", "link"): lambda w: {"userId": str(w.foreign_user.id)},
     ("RecoveryViewSet", "code"): lambda w: {"userId": str(w.foreign_user.id)},
+    ("BulkUserViewSet", "change_status"): lambda w: {
+        "organizationId": str(w.foreign.id),
+        "ids": [str(w.foreign_user.id)],
+        "action": "suspend",
+    },
+    ("ImportViewSet", "create"): lambda w: {
+        "mode": "overwrite",
+        "manifest": {"version": "1.0", "organizations": [{"slug": w.foreign.slug, "name": "Planted"}]},
+    },
 }
 
 

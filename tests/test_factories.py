@@ -18,6 +18,7 @@ PORTA_APPS = {
     "courier",
     "recovery",
     "audit",
+    "jobs",
     "systemconfig",
 }
 

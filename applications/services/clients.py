@@ -240,10 +240,13 @@ def client_create(
     login_methods: list[str] | None = None,
     secret_label: str | None = None,
     client_id: str | None = None,
+    initial_secret: bool = True,
 ) -> tuple[Client, str | None]:
     """Register a client of an active application for an active organization. A confidential
     client gets its first secret at once; the plaintext is returned here and nowhere else.
-    ``client_id`` is generated unless given (porta_init's well-known ``porta-cli``); PKCE is
+    ``client_id`` is generated unless given (porta_init's well-known ``porta-cli``, an imported
+    client's). ``initial_secret=False`` (a manifest import, which never carries or shows secrets)
+    creates a confidential client without one: its admin adds one through ``/secrets``. PKCE is
     required unless said otherwise, as the live ``require_pkce`` says."""
     organization = _active_organization(organization_id)
     application = _active_application(application_id)
@@ -268,7 +271,7 @@ def client_create(
     _validate(client)
     client.save(force_insert=True)
     plaintext, metadata = None, None
-    if client_type == "confidential":
+    if client_type == "confidential" and initial_secret:
         row, plaintext = _new_secret_row(client, label=secret_label or "Initial secret", expires_at=None)
         metadata = {"initialSecretId": row.id}
     AUDITED.record_created("client.created", actor=actor, row=client, metadata=metadata)

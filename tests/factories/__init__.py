@@ -12,6 +12,7 @@ from tests.factories.applications import (
 )
 from tests.factories.audit import AuditEntryFactory
 from tests.factories.courier import AttemptFactory, MessageFactory
+from tests.factories.jobs import JobFactory
 from tests.factories.keys import SigningKeyFactory
 from tests.factories.oidc import RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
@@ -30,6 +31,7 @@ __all__ = [
     "ClientSecretFactory",
     "ConfigEntryFactory",
     "InvitationFactory",
+    "JobFactory",
     "MessageFactory",
     "ModuleFactory",
     "OrganizationFactory",
