@@ -3,6 +3,7 @@ transaction each."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -164,12 +165,14 @@ def user_update(
 
 
 def _record_reason(user: User, change: Change) -> None:
-    """A user out of service says why; one back in service starts its failed logins afresh."""
+    """A user out of service says why; one back in service starts its failed logins afresh. A
+    lock notes when it began (an automatic one ends ``lockout_duration`` later)."""
     active = change.transition.target == UserStatus.ACTIVE
     user.status_reason = "" if active else (change.reason or "")
     if active:
         user.failed_login_count = 0
-    change.save_fields += ["status_reason", "failed_login_count"]
+    user.locked_at = change.now if change.transition.target == UserStatus.LOCKED else None
+    change.save_fields += ["status_reason", "failed_login_count", "locked_at"]
 
 
 USER_STATUS = StateMachine(
@@ -182,16 +185,51 @@ AUTO_LOCKOUT = StateMachine(
 )
 
 
+#: The end of an automatic lock: the same row of the table as an administrator's unlock.
+LOCKOUT_EXPIRY = StateMachine(
+    noun="user", table={"unlock": USER_TRANSITIONS["unlock"]}, audited=AUDITED, effect=_record_reason
+)
+AUTO_LOCKOUT_REASON = "auto_lockout: too many failed logins"
+
+
 def user_auto_lock(*, user: User, channel: str) -> User:
-    """Lock an active account at ``PORTA_MAX_FAILED_LOGINS`` wrong passwords (the login service)."""
+    """Lock an active account at ``max_failed_logins`` wrong passwords (the login service)."""
     return transition(
         AUTO_LOCKOUT,
         user,
         "lock",
         actor=Actor.system("auto_lockout"),
-        reason="auto_lockout: too many failed logins",
+        reason=AUTO_LOCKOUT_REASON,
         metadata={"reason": "auto_lockout", "channel": channel},
     )
+
+
+def auto_lock_expired(user: User, *, duration: int, now=None) -> bool:
+    """Whether ``user`` holds an automatic lock older than ``duration`` seconds (0: never
+    expires). A lock an administrator set, or one from before locks were timed, never does."""
+    return (
+        user.status == UserStatus.LOCKED
+        and user.status_reason == AUTO_LOCKOUT_REASON
+        and duration > 0
+        and user.locked_at is not None
+        and (now or timezone.now()) - user.locked_at >= timedelta(seconds=duration)
+    )
+
+
+def user_lockout_expire(*, user: User, duration: int) -> User:
+    """End an automatic lock whose ``lockout_duration`` has passed (checked again on the locked
+    row, so two logins racing unlock once); audited as ``user.activated`` by the system."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not auto_lock_expired(locked, duration=duration):
+            return locked
+        return transition(
+            LOCKOUT_EXPIRY,
+            locked,
+            "unlock",
+            actor=Actor.system("auto_lockout"),
+            metadata={"reason": "lockout_expired", "lockoutDuration": duration},
+        )
 
 
 def user_transition(

@@ -34,6 +34,7 @@ from rbac.api.urls import urlpatterns as user_role_urls
 from rbac.api.views import PermissionViewSet
 from recovery.api.views import RecoveryViewSet
 from stats.api.views import StatsViewSet
+from systemconfig.api.views import AuditCleanupViewSet, ConfigViewSet
 
 router = PortaRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -49,7 +50,9 @@ router.register(r"organizations/(?P<pk>[^/]+)", ApiKeySettingsViewSet, basename=
 router.register("users", UserViewSet, basename="user")
 router.register(r"users/(?P<user_id>[^/]+)", UserSessionViewSet, basename="user-session")
 router.register("sessions", SessionViewSet, basename="session")
+router.register("audit/cleanup", AuditCleanupViewSet, basename="audit-cleanup")  # before audit/{id}
 router.register("audit", AuditViewSet, basename="audit")
+router.register("config", ConfigViewSet, basename="config")
 router.register("keys", SigningKeyViewSet, basename="signing-key")
 router.register("courier/messages", CourierMessageViewSet, basename="courier-message")
 router.register("jobs", JobViewSet, basename="job")

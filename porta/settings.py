@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "branding",
     "issuedkeys",
     "exports",
+    "systemconfig",
 ]
 
 MIDDLEWARE = [
@@ -305,6 +306,11 @@ PORTA_KEY_ROTATION_PERIOD = env.duration("PORTA_KEY_ROTATION_PERIOD", default="9
 PORTA_SESSION_LIFESPAN = env.seconds("PORTA_SESSION_LIFESPAN", default=24 * 3600)
 PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5, min=1)
 PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
+# Seeds of live settings (/api/admin/config overrides them at run time; porta/core/liveconfig.py).
+PORTA_LOCKOUT_DURATION = env.seconds("PORTA_LOCKOUT_DURATION", default=900, min=0)
+PORTA_AUDIT_RETENTION_DAYS = env.int("PORTA_AUDIT_RETENTION_DAYS", default=90, min=1, max=36_500)
+# Each process checks for changed live settings this often: the bound on how long a change takes.
+PORTA_CONFIG_CHECK_INTERVAL = env.float("PORTA_CONFIG_CHECK_INTERVAL", default=1.0, min=0, max=60)
 PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30, min=1)
 PORTA_LOGIN_ACCOUNT_LIMIT = env.int("PORTA_LOGIN_ACCOUNT_LIMIT", default=10, min=1)
 PORTA_LOGIN_WINDOW = env.seconds("PORTA_LOGIN_WINDOW", default=900)
@@ -401,6 +407,8 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-purge-expired-files": {"task": "jobs.tasks.purge_expired_job_files", "schedule": 3600.0},
     # The stats triggers append deltas; this folds them into the tallies /stats reads.
     "stats-compact-tallies": {"task": "stats.tasks.compact_tallies", "schedule": 60.0},
+    # Daily: delete audit entries older than the live audit_retention_days.
+    "audit-retention": {"task": "systemconfig.tasks.audit_retention_cleanup", "schedule": 24 * 3600.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
 # Seconds a /stats report is cached per scope (0: computed on every request).

@@ -193,6 +193,7 @@ _MODEL_RESOURCES = {
     "tally": "stats",
     "issuedapikey": "issued-key",
     "issuedapikeysettings": "issued-key",
+    "configentry": "config",
 }
 #: Where the catalogue names the write differently: revoking a session, minting or revoking a key.
 _ACTION_OVERRIDES = {("session", "update"): "revoke", ("key", "update"): "generate"}

@@ -43,7 +43,7 @@ def _fresh_shared_state() -> Iterator[None]:
     import keys.tokens
     from authn.authentication import forget_authorizations
     from porta.api import pagination
-    from porta.core import versions
+    from porta.core import liveconfig, versions
 
     client = get_redis()
     if client is not None:
@@ -56,6 +56,7 @@ def _fresh_shared_state() -> Iterator[None]:
     pagination._counts.clear()
     versions._local.clear()
     versions._down_until = 0.0
+    liveconfig.forget()
     forget_authorizations()
     yield
     keys.keyring._keyring = None

@@ -22,6 +22,7 @@ PORTA_APPS = {
     "stats",
     "branding",
     "issuedkeys",
+    "systemconfig",
 }
 
 

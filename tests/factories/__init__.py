@@ -21,6 +21,7 @@ from tests.factories.organizations import InvitationFactory, OrganizationFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
 from tests.factories.stats import TallyDeltaFactory, TallyFactory
+from tests.factories.systemconfig import ConfigEntryFactory
 
 __all__ = [
     "AdminApiKeyFactory",
@@ -32,6 +33,7 @@ __all__ = [
     "ClaimValueFactory",
     "ClientFactory",
     "ClientSecretFactory",
+    "ConfigEntryFactory",
     "InvitationFactory",
     "JobFactory",
     "IssuedApiKeyFactory",
