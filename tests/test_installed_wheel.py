@@ -77,7 +77,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def local_apps() -> list[str]:
     """The project's own apps: those whose code lives in this checkout (outside the virtualenv,
-    which `make` creates inside the checkout)."""
+    which `make` creates inside the checkout), less the test-only ones the test settings add
+    (``testing/`` is checkout-only, like ``tests/``, and never shipped)."""
     from django.apps import apps
 
     venv = Path(sys.prefix).resolve()
@@ -86,6 +87,7 @@ def local_apps() -> list[str]:
         for config in apps.get_app_configs()
         if Path(config.path).resolve().is_relative_to(REPO_ROOT.resolve())
         and not Path(config.path).resolve().is_relative_to(venv)
+        and config.name.split(".")[0] not in {"tests", "testing"}
     )
 
 

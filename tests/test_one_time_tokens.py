@@ -124,12 +124,26 @@ def _wait_until_a_backend_waits_for_a_lock() -> None:
 def test_upgrading_expires_open_invitations_hashed_with_plain_sha256(initialized):
     org = Organization.objects.create(name="Acme", slug="acme")
     legacy = hashlib.sha256(b"legacy-token").hexdigest()
+    before = [("organizations", "0004_invitation_pre_assignments")]
     executor = MigrationExecutor(connection)
-    executor.migrate([("organizations", "0004_invitation_pre_assignments")])
-    invitation = _open_invitation(org, token_hash=legacy, expires_in=datetime.timedelta(days=7))
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-    invitation.refresh_from_db()
+    executor.migrate(before)
+    try:
+        # The rows are written as that schema had them: today's models have columns added since.
+        old = executor.loader.project_state(before).apps
+        user = old.get_model("organizations", "User").objects.create(
+            organization_id=org.id, email="legacy@acme.example"
+        )
+        old.get_model("organizations", "Invitation").objects.create(
+            organization_id=org.id,
+            user_id=user.id,
+            token_hash=legacy,
+            expires_at=timezone.now() + datetime.timedelta(days=7),
+        )
+    finally:
+        # Forward again whatever happened, so no later test meets the old schema.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    invitation = Invitation.objects.get(token_hash=legacy)
     assert invitation.expires_at <= timezone.now()
     expiry = AuditEntry.objects.filter(event_type="user.invite.expired", target_id=str(invitation.user_id))
     assert expiry.exists()

@@ -80,7 +80,7 @@ def url(template: str, organization: str, user: User) -> str:
     """The path with the organization (id or slug) and any other id filled in. Another kwarg than
     the organization's and a user's fails loudly: add it here with a row it can name."""
     organization_kwarg = _ORGANIZATION_KWARG.search(template).group(1)
-    values = {"pk": str(user.id), organization_kwarg: organization}
+    values = {"pk": str(user.id), "asset_type": "logo", organization_kwarg: organization}
     return _GROUP.sub(lambda m: values[m.group(1)], template)
 
 
