@@ -107,8 +107,15 @@ def pick_locale(organization: Organization | None, ui_locales: str | None) -> st
     return "en"
 
 
+class _Values(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def _text(locale: str, **values: str) -> dict[str, str]:
-    return {key: template.format(**values) for key, template in MESSAGES[locale].items()}
+    """The page's strings in ``locale``, with the organization, client… filled in."""
+    fill = _Values(values)
+    return {key: template.format_map(fill) for key, template in MESSAGES[locale].items()}
 
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")

@@ -13,7 +13,7 @@ from tests.factories.applications import (
 from tests.factories.audit import AuditEntryFactory
 from tests.factories.courier import AttemptFactory, MessageFactory
 from tests.factories.keys import SigningKeyFactory
-from tests.factories.oidc import RefreshTokenFactory, SessionFactory
+from tests.factories.oidc import AuthorizationCodeFactory, RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
@@ -33,6 +33,7 @@ __all__ = [
     "OrganizationFactory",
     "PermissionFactory",
     "RecoveryTokenFactory",
+    "AuthorizationCodeFactory",
     "RefreshTokenFactory",
     "RoleFactory",
     "RolePermissionFactory",
