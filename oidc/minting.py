@@ -22,9 +22,10 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from applications.models import Client
+from applications.models import ADMIN_APP_SLUG, Client
 from keys.keyring import keyring
 from keys.tokens import NoSigningKey, sign_access_token
+from oidc.claims import resolve_claims
 from oidc.errors import OAuthError
 from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
 from oidc.models import RefreshToken, Session
@@ -58,8 +59,11 @@ class TokenResponse:
 
 
 def access_token_audience(organization: Organization, client: Client) -> str:
-    """The admin issuer's tokens are for the admin API; a tenant's are for the client itself."""
-    if organization.is_super_admin:
+    """The admin issuer's tokens are for the admin API, and so are a tenant's tokens obtained by a
+    client of the ``porta-admin`` application (the tenant's administrators signing in at their own
+    issuer; authn scopes them to their organization). Any other tenant token is for the client
+    itself, so a token a tenant application received can never be replayed at the admin API."""
+    if organization.is_super_admin or client.application.slug == ADMIN_APP_SLUG:
         return settings.PORTA_PUBLIC_URL + ADMIN_API_AUDIENCE_PATH
     return client.client_id
 
@@ -68,13 +72,13 @@ def access_token_extra(
     *, organization: Organization, client: Client, user: User | None, scope: str
 ) -> dict[str, Any]:
     """Claims added to an access token beyond iss/sub/aud/client_id/org_id/scope/iat/exp/jti
-    (and ``sid``). ``user`` is None for client_credentials. Seam for the claims resolver."""
-    return {"org_slug": organization.slug}
+    (and ``sid``). ``user`` is None for client_credentials."""
+    return resolve_claims(organization=organization, client=client, user=user, token_type="access_token")
 
 
 def id_token_extra(*, organization: Organization, client: Client, user: User, scope: str) -> dict[str, Any]:
-    """Claims added to an ID token beyond the OIDC Core §2 ones. Seam for the claims resolver."""
-    return {"org_id": str(organization.id), "org_slug": organization.slug}
+    """Claims added to an ID token beyond the OIDC Core §2 ones."""
+    return resolve_claims(organization=organization, client=client, user=user, token_type="id_token")
 
 
 def _at_hash(access_token: str) -> str:
