@@ -5,4 +5,18 @@ organization's slug: each pattern here matches what follows ``/<orgSlug>/`` and 
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import re_path
+
+from oidc import endpoints
+
+urlpatterns: list = [
+    re_path(r"^auth/userinfo/?$", endpoints.userinfo, name="oidc-userinfo"),
+    re_path(r"^auth/introspect/?$", endpoints.introspect, name="oidc-introspect"),
+    re_path(r"^auth/revoke/?$", endpoints.revoke, name="oidc-revoke"),
+    re_path(r"^auth/end-session/?$", endpoints.end_session, name="oidc-end-session"),
+    # upstream aliases (oidc-provider's paths)
+    re_path(r"^me/?$", endpoints.userinfo, name="oidc-userinfo-alias"),
+    re_path(r"^token/introspection/?$", endpoints.introspect, name="oidc-introspect-alias"),
+    re_path(r"^token/revocation/?$", endpoints.revoke, name="oidc-revoke-alias"),
+    re_path(r"^session/end/?$", endpoints.end_session, name="oidc-end-session-alias"),
+]
