@@ -173,7 +173,6 @@ def userinfo_claims(token: InspectedToken) -> dict:
 
 
 @csrf_exempt
-@never_cache
 def userinfo(request: HttpRequest, org_slug: str) -> HttpResponse:
     """OIDC Core §5.3: the signed-in user's claims for a live access token with ``openid``.
     RFC 6750 errors: no or bad token → 401 ``invalid_token`` (with ``WWW-Authenticate``), a token
