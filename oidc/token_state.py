@@ -28,7 +28,7 @@ from django.utils import timezone
 from applications.models import ApplicationStatus, Client, ClientStatus
 from audit import services as audit
 from keys.keyring import keyring
-from keys.tokens import ACCESS_TOKEN_TYPE
+from keys.tokens import ACCESS_TOKEN_TYPE, LEEWAY_SECONDS
 from oidc.issuers import issuer_for
 from oidc.models import RefreshToken, Session
 from oidc.session_services import session_revoke
@@ -110,6 +110,7 @@ def _verified_claims(organization: Organization, token: str) -> dict[str, Any] |
             key,
             algorithms=["ES256"],
             issuer=issuer_for(organization.slug),
+            leeway=LEEWAY_SECONDS,  # for nbf: servers' clocks may differ by a little
             options={"verify_exp": False, "verify_aud": False, "require": REQUIRED_CLAIMS},
         )
     except jwt.PyJWTError:
@@ -247,7 +248,7 @@ def token_revoke(*, actor: Actor, token: InspectedToken) -> None:
     """End what ``token`` stands for (see the module docstring). Revoking a token that is already
     inactive changes nothing and is not an error (RFC 7009 §2.2). Audited as ``token.revoked``;
     the session's revocation is audited as ``session.revoked`` by the session service."""
-    if token.kind == "access_token" and token.session is None and "sid" not in token.claims:
+    if token.kind == "access_token" and token.session is None:
         raise NotRevocable("An access token of the client itself cannot be revoked; let it expire")
     now = timezone.now()
     session = (
@@ -277,7 +278,7 @@ def token_revoke(*, actor: Actor, token: InspectedToken) -> None:
         event_type="token.revoked",
         actor=actor,
         organization_id=token.organization.id,
-        target_type="user" if token.user is not None else "client",
-        target_id=token.user.id if token.user is not None else (token.client.id if token.client else None),
+        target_type="user",
+        target_id=token.user.id,
         metadata=metadata,
     )
