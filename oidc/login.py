@@ -138,11 +138,14 @@ def _branding(organization: Organization) -> dict:
 
 def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, template, context, status=status)
+    # No form-action: browsers apply it to the redirect that follows the form too, and that
+    # goes to the client (a validated redirect URI), not to us.
     response["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'self'; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
-    response["Referrer-Policy"] = "no-referrer"
+    # Not no-referrer: browsers then send "Origin: null" with the form, which fails CSRF.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
