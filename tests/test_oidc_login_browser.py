@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.servers, pytest.mark.django_db(transaction=True)]
 def chromium():
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
-    assert binary and driver_path, "install Debian's chromium and chromium-driver (see .ci/run)"
+    assert binary, "install Debian's chromium (see .ci/run)"
+    assert driver_path, "install Debian's chromium-driver (see .ci/run)"
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
@@ -66,9 +67,8 @@ def test_the_login_page_renders_submits_and_shows_a_localized_error_in_chromium(
     tenant = make_tenant("berlin", locale="de", branding_primary_color="#aa3300")
     server = porta_server()
     _, challenge = pkce_pair()
-    chromium.get(
-        f"{server.base_url}/berlin/auth/authorize?{urlencode(cli_params(tenant, challenge, redirect_uri=loopback_client))}"
-    )
+    params = cli_params(tenant, challenge, redirect_uri=loopback_client)
+    chromium.get(f"{server.base_url}/berlin/auth/authorize?{urlencode(params)}")
 
     assert chromium.find_element(By.TAG_NAME, "h1").text == "Bei Berlin anmelden"
     assert chromium.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
