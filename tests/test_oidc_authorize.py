@@ -487,3 +487,30 @@ def test_the_upstream_alias_serves_the_login_page(tenant):
     response = browser().get(f"/acme/auth?{urlencode(cli_params(tenant, challenge))}")
     assert response.status_code == 200
     assert b'name="password"' in response.content
+
+
+def test_a_redirect_uri_named_at_authorize_must_be_named_at_the_token_endpoint(tenant):
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    response = exchange_cli(client, tenant, code, verifier, redirect_uri="")
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_client_with_one_redirect_uri_may_leave_it_implied_in_both_requests(tenant):
+    client = browser()
+    params = {"response_type": "code", "client_id": "acme-web", "scope": "openid"}
+    base, query = redirect_params(submit_login(client, "acme", params, tenant.user.email, PASSWORD))
+    assert base == WEB_REDIRECT
+    response = client.post(
+        "/acme/auth/token",
+        f"grant_type=authorization_code&code={query['code']}",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("acme-web", tenant.web_secret),
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_method_the_authorize_endpoint_does_not_serve_is_405(tenant):
+    response = browser().put("/acme/auth/authorize")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
