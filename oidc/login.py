@@ -214,6 +214,19 @@ def _remember(request: HttpRequest, organization: Organization, user: User, sess
     request.session[session_key(organization)] = {"sid": str(session.id), "uid": str(user.id)}
 
 
+#: Sessions started by single sign-on that the browser remembers, so end-session ends them too.
+SSO_REMEMBERED = 50
+
+
+def _remember_single_sign_on(request: HttpRequest, organization: Organization, session: Session) -> None:
+    """Note a session started from this browser's login for another client (under ``"sso"``):
+    logging out of the organization (``oidc.logout``) ends it with the login."""
+    remembered = request.session.get(session_key(organization))
+    if remembered is not None:
+        remembered["sso"] = [*remembered.get("sso", []), str(session.id)][-SSO_REMEMBERED:]
+        request.session.modified = True
+
+
 # -- the endpoint ---------------------------------------------------------------------------------
 
 
@@ -347,6 +360,7 @@ def _issue_code(request, server, grant, oauth_request, organization, client, use
         session = services.login_session(
             user=user, client=client, organization=organization, ip=client_ip(request)
         )
+        _remember_single_sign_on(request, organization, session)
     oauth_request.porta_session = session
     oauth_request.porta_auth_time = auth_time
     return server.create_authorization_response(oauth_request, grant_user=user, grant=grant)

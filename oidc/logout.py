@@ -92,9 +92,8 @@ def logout_sessions(*, user: User, sessions: list[Session], client: Client | Non
     sessions already ended are left as they are."""
     actor = Actor(type="user", id=user.id, label=user.email)
     ended = []
-    for session in sessions:
-        if session.user_id != user.id:
-            continue
+    unique = {session.pk: session for session in sessions if session.user_id == user.id}
+    for session in unique.values():
         if session.revoked_at is None:
             session_revoke(actor=actor, session=session)
             ended.append(str(session.id))
@@ -129,6 +128,17 @@ def _hinted_session(organization: Organization, claims: dict) -> Session | None:
         .filter(pk=session_id, user_id=user_id, organization=organization)
         .first()
     )
+
+
+def _single_sign_on_sessions(organization: Organization, user: User, ids) -> list[Session]:
+    """The sessions this browser's login started for other clients (``oidc.login``)."""
+    wanted = []
+    for value in ids if isinstance(ids, list) else []:
+        try:
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return list(Session.objects.filter(pk__in=wanted, user=user, organization=organization).order_by("pk"))
 
 
 class PortaEndSession(EndSessionEndpoint):
@@ -171,9 +181,8 @@ class PortaEndSession(EndSessionEndpoint):
             user = login[0] if login else None
         sessions = [hinted] if hinted else []
         if login is not None and login[0].id == (user.id if user else None):
-            if login[1] not in sessions:
-                sessions.append(login[1])
-            request.django.session.pop(session_key(organization), None)
+            remembered = request.django.session.pop(session_key(organization), None) or {}
+            sessions += [login[1], *_single_sign_on_sessions(organization, user, remembered.get("sso"))]
         if user is not None:
             logout_sessions(user=user, sessions=sessions, client=client, channel="end_session")
 

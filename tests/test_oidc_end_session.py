@@ -11,8 +11,18 @@ import pytest
 from audit.models import AuditEntry
 from oidc.models import Session
 from organizations.models import OrganizationStatus
-from tests.oidc_flows import browser, cli_params, csrf_token, make_tenant, pkce_pair, redirect_params
-from tests.oidc_tokens import claims_of, introspect, signed_by_keyring, tampered, user_tokens
+from tests.oidc_flows import (
+    WEB_REDIRECT,
+    authorize_path,
+    basic,
+    browser,
+    cli_params,
+    csrf_token,
+    make_tenant,
+    pkce_pair,
+    redirect_params,
+)
+from tests.oidc_tokens import claims_of, introspect, post, signed_by_keyring, tampered, user_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +181,38 @@ def test_a_relying_party_may_post_the_logout_request(tenant, signed_in):
     response = client.post("/acme/auth/end-session", {"id_token_hint": tokens["id_token"]})
     assert response.status_code == 200
     assert _session().revoked_at is not None
+
+
+def _single_sign_on_to_web(client, tenant) -> dict:
+    """The signed-in browser authorizes the web client without a password; its tokens."""
+    params = {
+        "response_type": "code",
+        "client_id": "acme-web",
+        "redirect_uri": WEB_REDIRECT,
+        "scope": "openid",
+    }
+    _, query = redirect_params(client.get(authorize_path("acme", params)))
+    response = post(
+        "/acme/auth/token",
+        {"grant_type": "authorization_code", "code": query["code"], "redirect_uri": WEB_REDIRECT},
+        HTTP_AUTHORIZATION=basic("acme-web", tenant.web_secret),
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_logging_out_ends_the_sessions_single_sign_on_started_for_other_clients(tenant, signed_in):
+    client, tokens = signed_in
+    web_tokens = _single_sign_on_to_web(client, tenant)
+    _end(client, id_token_hint=tokens["id_token"])
+    assert introspect(tenant, web_tokens["access_token"]).json()["active"] is False
+
+
+def test_logging_out_leaves_the_users_logins_in_other_browsers_alone(tenant, signed_in):
+    client, tokens = signed_in
+    elsewhere = user_tokens(tenant)
+    _end(client, id_token_hint=tokens["id_token"])
+    assert introspect(tenant, elsewhere["access_token"]).json()["active"] is True
 
 
 # -- without a hint: the person confirms -----------------------------------------------------------
