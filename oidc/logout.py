@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+import jwt
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 
 from applications.models import Client
 from keys.keyring import keyring
+from keys.tokens import ACCESS_TOKEN_TYPE
 from oidc.issuers import issuer_for
 from oidc.login import _branding, _page, current_login, pick_locale, session_key
 from oidc.models import Session
@@ -151,6 +153,12 @@ class PortaEndSession(EndSessionEndpoint):
         return ["ES256"]
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict:
+        try:
+            token_type = jwt.get_unverified_header(id_token_hint).get("typ")
+        except jwt.PyJWTError as exc:
+            raise InvalidRequestError("The id_token_hint is not a JWT") from exc
+        if token_type == ACCESS_TOKEN_TYPE:
+            raise InvalidRequestError("The id_token_hint is an access token, not an ID token")
         claims = super()._validate_id_token_hint(id_token_hint)
         if claims.get("iss") != issuer_for(self.server.organization.slug):
             raise InvalidRequestError("The id_token_hint was not issued by this organization")

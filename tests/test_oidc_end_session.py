@@ -141,6 +141,18 @@ def test_a_tampered_hint_is_refused_without_redirect(tenant, signed_in):
     assert _session().revoked_at is None
 
 
+def test_an_access_token_is_not_accepted_as_the_hint(tenant, signed_in):
+    client, tokens = signed_in
+    response = _end(client, id_token_hint=tokens["access_token"], post_logout_redirect_uri=LOGGED_OUT)
+    assert response.status_code == 400
+    assert _session().revoked_at is None
+
+
+def test_a_hint_that_is_not_a_jwt_is_refused(tenant, signed_in):
+    client, _tokens = signed_in
+    assert _end(client, id_token_hint="garbage").status_code == 400
+
+
 def test_a_client_id_that_is_not_the_hints_audience_is_refused(tenant, signed_in):
     client, tokens = signed_in
     response = _end(client, id_token_hint=tokens["id_token"], client_id="acme-web")
@@ -281,6 +293,12 @@ def test_a_suspended_organization_answers_403(tenant):
 
 def test_an_unknown_organization_answers_404(tenant):
     assert _end(browser(), slug="nowhere").status_code == 404
+
+
+def test_end_session_is_rate_limited_per_ip(tenant, settings):
+    settings.PORTA_OIDC_IP_LIMIT = 2
+    statuses = [_end(browser()).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
 
 
 def test_put_is_not_allowed(tenant):

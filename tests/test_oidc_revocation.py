@@ -167,3 +167,9 @@ def test_a_revoked_admin_token_no_longer_works_at_the_admin_api(initialized):
     response = post("/porta-admin/auth/revoke", {"token": token["access_token"], "client_id": "porta-cli"})
     assert response.status_code == 200
     assert client.get("/api/admin/organizations", **bearer).status_code == 401
+
+
+def test_revocation_is_rate_limited_per_client(tenant, settings):
+    settings.PORTA_OIDC_CLIENT_LIMIT = 2
+    statuses = [revoke(tenant, "never-issued").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

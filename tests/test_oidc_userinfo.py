@@ -132,3 +132,9 @@ def test_userinfo_of_a_suspended_organization_is_403(tenant):
     tenant.organization.status = OrganizationStatus.SUSPENDED
     tenant.organization.save(update_fields=["status"])
     assert _userinfo(token).status_code == 403
+
+
+def test_userinfo_is_rate_limited_per_ip(tenant, settings):
+    token = user_tokens(tenant)["access_token"]
+    settings.PORTA_OIDC_IP_LIMIT = 2
+    assert [_userinfo(token).status_code for _ in range(3)] == [200, 200, 429]
