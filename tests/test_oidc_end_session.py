@@ -170,6 +170,23 @@ def test_an_expired_hint_is_still_accepted(tenant, signed_in):
     assert _session().revoked_at is not None
 
 
+def test_a_hint_for_another_user_leaves_the_browsers_own_login_alone(tenant, signed_in):
+    from organizations.models import User
+    from tests.oidc_flows import PASSWORD
+
+    other = User(organization=tenant.organization, email="grace@acme.example", given_name="Grace")
+    other.set_password(PASSWORD)
+    other.save()
+    tenant.user, owner = other, tenant.user
+    other_tokens = user_tokens(tenant)
+    tenant.user = owner
+    client, _tokens = signed_in
+    _end(client, id_token_hint=other_tokens["id_token"])
+    assert Session.objects.get(user=other).revoked_at is not None
+    assert Session.objects.get(user=owner).revoked_at is None
+    assert _login_is_remembered(client, tenant) is True
+
+
 def test_the_logout_is_audited_on_the_user(tenant, signed_in):
     client, tokens = signed_in
     _end(client, id_token_hint=tokens["id_token"])

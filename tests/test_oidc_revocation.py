@@ -173,3 +173,22 @@ def test_revocation_is_rate_limited_per_client(tenant, settings):
     settings.PORTA_OIDC_CLIENT_LIMIT = 2
     statuses = [revoke(tenant, "never-issued").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_revoking_a_refresh_token_from_before_sessions_ends_its_family(tenant):
+    from porta.core.tokens import keyed_hash
+    from tests.factories.oidc import RefreshTokenFactory
+
+    legacy = RefreshTokenFactory(
+        session=None, organization=tenant.organization, user=tenant.user, client=tenant.cli,
+        token_hash=keyed_hash("legacy-refresh-token"),
+    )  # fmt: skip
+    sibling = RefreshTokenFactory(
+        session=None, organization=tenant.organization, user=tenant.user, client=tenant.cli,
+        family_id=legacy.family_id, used_at="2020-01-01T00:00:00Z",
+    )  # fmt: skip
+    assert revoke_as_cli(tenant, "legacy-refresh-token").status_code == 200
+    legacy.refresh_from_db()
+    sibling.refresh_from_db()
+    assert legacy.revoked_at is not None
+    assert sibling.revoked_at is not None
