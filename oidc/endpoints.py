@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from oidc import logout, services
 from oidc.errors import OAuthError
+from oidc.login import current_login
 from oidc.provider import (
     DjangoOAuth2Request,
     OrganizationServer,
@@ -260,7 +261,7 @@ def end_session(request: HttpRequest, org_slug: str) -> HttpResponse:
     except OAuth2Error as error:
         return logout.error_page(request, organization, 400, detail=error.description, locale=locale)
     unconfirmed = validated.needs_confirmation and not oauth_request.porta_confirmed
-    if unconfirmed and logout.browser_login(request, organization) is not None:
+    if unconfirmed and current_login(request, organization) is not None:
         return logout.confirm_page(request, organization, locale, validated)
     response = server.create_endpoint_response("end_session", validated)
     return response or logout.signed_out_page(request, organization, locale)

@@ -83,10 +83,6 @@ def _text(locale: str, **values: str) -> dict[str, str]:
 # -- what a logout ends ---------------------------------------------------------------------------
 
 
-def browser_login(request: HttpRequest, organization: Organization) -> tuple[User, Session] | None:
-    return current_login(request, organization)
-
-
 @transaction.atomic
 def logout_sessions(*, user: User, sessions: list[Session], client: Client | None, channel: str) -> int:
     """End ``sessions`` of ``user`` (each with its refresh tokens; access tokens carrying their
