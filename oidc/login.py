@@ -251,6 +251,8 @@ def _authorize(request: HttpRequest, org_slug: str) -> HttpResponse:
             request, organization if status == 403 else None, locale, MESSAGES[locale][key], status
         )
     locale = pick_locale(organization, ui_locales)
+    if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+        return _error_page(request, organization, locale, MESSAGES[locale]["bad_request"], 400)
     limited = throttle(request, organization, endpoint="authorize")
     if limited is not None:
         response = _error_page(request, organization, locale, MESSAGES[locale]["too_many"], 429)

@@ -514,3 +514,20 @@ def test_a_method_the_authorize_endpoint_does_not_serve_is_405(tenant):
     response = browser().put("/acme/auth/authorize")
     assert response.status_code == 405
     assert response["Allow"] == "GET, POST"
+
+
+def test_a_nul_character_in_the_authorization_request_is_a_400_page(tenant):
+    response = browser().get("/acme/auth/authorize?response_type=code&client_id=acme%00cli")
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
+def test_a_nul_character_in_basic_credentials_is_invalid_client(tenant):
+    response = browser().post(
+        "/acme/auth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("acme\x00web", "secret"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
