@@ -531,3 +531,62 @@ def test_a_nul_character_in_basic_credentials_is_invalid_client(tenant):
     )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+def _revoke(session: Session) -> None:
+    from oidc.session_services import session_revoke
+    from porta.core.context import Actor
+
+    session_revoke(actor=Actor.system("tests"), session=session)
+
+
+def test_revoking_the_login_session_ends_the_browsers_sign_in(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_a_code_whose_session_was_revoked_is_refused(tenant):
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    response = exchange_cli(client, tenant, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_sign_in_at_one_organization_is_not_one_at_another(tenant):
+    other = make_tenant("other")
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("other", cli_params(other, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_single_sign_on_to_a_second_client_starts_its_own_session(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    params = {
+        "response_type": "code",
+        "client_id": "acme-web",
+        "redirect_uri": WEB_REDIRECT,
+        "scope": "openid",
+    }
+    _, query = redirect_params(client.get(authorize_path("acme", params)))
+    assert query["code"]
+    assert Session.objects.filter(user=tenant.user, client=tenant.web).count() == 1
+
+
+def test_a_client_without_password_login_offers_no_password_form(tenant):
+    tenant.cli.login_methods = ["magic_link"]
+    tenant.cli.save(update_fields=["login_methods"])
+    _, challenge = pkce_pair()
+    response = browser().get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert b'name="password"' not in response.content
+    assert b"does not offer sign-in with a password" in response.content
