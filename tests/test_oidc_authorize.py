@@ -623,3 +623,31 @@ def test_a_repeated_parameter_is_refused(tenant):
     response = browser().get(path)
     assert response.status_code in (302, 400)
     assert not response.get("Location", "").startswith(WEB_REDIRECT)
+
+
+def test_max_age_zero_asks_a_signed_in_user_for_the_password_again(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge, max_age="0")))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_login_hint_fills_in_the_email(tenant):
+    _, challenge = pkce_pair()
+    response = browser().get(
+        authorize_path("acme", cli_params(tenant, challenge, login_hint="ada@acme.example"))
+    )
+    assert b'value="ada@acme.example"' in response.content
+
+
+def test_failed_logins_are_throttled_per_account_across_addresses(tenant, settings):
+    settings.PORTA_LOGIN_ACCOUNT_LIMIT = 2
+    _, challenge = pkce_pair()
+    params = cli_params(tenant, challenge)
+    for n in range(2):
+        submit_login(browser(), "acme", params, tenant.user.email, "wrong", REMOTE_ADDR=f"10.0.0.{n + 1}")
+    response = submit_login(browser(), "acme", params, tenant.user.email, PASSWORD, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
