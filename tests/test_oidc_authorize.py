@@ -514,3 +514,140 @@ def test_a_method_the_authorize_endpoint_does_not_serve_is_405(tenant):
     response = browser().put("/acme/auth/authorize")
     assert response.status_code == 405
     assert response["Allow"] == "GET, POST"
+
+
+def test_a_nul_character_in_the_authorization_request_is_a_400_page(tenant):
+    response = browser().get("/acme/auth/authorize?response_type=code&client_id=acme%00cli")
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
+def test_a_nul_character_in_basic_credentials_is_invalid_client(tenant):
+    response = browser().post(
+        "/acme/auth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("acme\x00web", "secret"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def _revoke(session: Session) -> None:
+    from oidc.session_services import session_revoke
+    from porta.core.context import Actor
+
+    session_revoke(actor=Actor.system("tests"), session=session)
+
+
+def test_revoking_the_login_session_ends_the_browsers_sign_in(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_a_code_whose_session_was_revoked_is_refused(tenant):
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    response = exchange_cli(client, tenant, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_sign_in_at_one_organization_is_not_one_at_another(tenant):
+    other = make_tenant("other")
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("other", cli_params(other, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_single_sign_on_to_a_second_client_starts_its_own_session(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    params = {
+        "response_type": "code",
+        "client_id": "acme-web",
+        "redirect_uri": WEB_REDIRECT,
+        "scope": "openid",
+    }
+    _, query = redirect_params(client.get(authorize_path("acme", params)))
+    assert query["code"]
+    assert Session.objects.filter(user=tenant.user, client=tenant.web).count() == 1
+
+
+def test_a_client_without_password_login_offers_no_password_form(tenant):
+    tenant.cli.login_methods = ["magic_link"]
+    tenant.cli.save(update_fields=["login_methods"])
+    _, challenge = pkce_pair()
+    response = browser().get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert b'name="password"' not in response.content
+    assert b"does not offer sign-in with a password" in response.content
+
+
+def test_the_implicit_response_type_is_unsupported_at_the_client(tenant):
+    _, challenge = pkce_pair()
+    _, query = redirect_params(
+        browser().get(authorize_path("acme", cli_params(tenant, challenge, response_type="token")))
+    )
+    assert query["error"] == "unsupported_response_type"
+
+
+def test_a_scope_beyond_the_clients_is_invalid_scope_at_the_client(tenant):
+    _, challenge = pkce_pair()
+    _, query = redirect_params(
+        browser().get(authorize_path("acme", cli_params(tenant, challenge, scope="openid admin")))
+    )
+    assert query["error"] == "invalid_scope"
+
+
+def test_an_expired_code_is_refused(tenant, settings):
+    settings.PORTA_AUTH_CODE_TTL = 0
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    response = exchange_cli(client, tenant, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_repeated_parameter_is_refused(tenant):
+    _, challenge = pkce_pair()
+    path = authorize_path("acme", cli_params(tenant, challenge)) + "&client_id=acme-web"
+    response = browser().get(path)
+    assert response.status_code in (302, 400)
+    assert not response.get("Location", "").startswith(WEB_REDIRECT)
+
+
+def test_max_age_zero_asks_a_signed_in_user_for_the_password_again(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge, max_age="0")))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_login_hint_fills_in_the_email(tenant):
+    _, challenge = pkce_pair()
+    response = browser().get(
+        authorize_path("acme", cli_params(tenant, challenge, login_hint="ada@acme.example"))
+    )
+    assert b'value="ada@acme.example"' in response.content
+
+
+def test_failed_logins_are_throttled_per_account_across_addresses(tenant, settings):
+    settings.PORTA_LOGIN_ACCOUNT_LIMIT = 2
+    _, challenge = pkce_pair()
+    params = cli_params(tenant, challenge)
+    for n in range(2):
+        submit_login(browser(), "acme", params, tenant.user.email, "wrong", REMOTE_ADDR=f"10.0.0.{n + 1}")
+    response = submit_login(browser(), "acme", params, tenant.user.email, PASSWORD, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
