@@ -64,3 +64,51 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.id} (family {self.family_id})"
+
+
+class AuthorizationCode(models.Model):
+    """A one-time code from ``/auth/authorize``, stored as a keyed hash. It is bound to its client,
+    redirect URI, PKCE challenge and the session the login started; spending it twice revokes the
+    refresh-token family it was exchanged for (RFC 6749 §4.1.2)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    code_hash = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(
+        "applications.Client", on_delete=models.CASCADE, related_name="authorization_codes"
+    )
+    user = models.ForeignKey(
+        "organizations.User", on_delete=models.CASCADE, related_name="authorization_codes"
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="authorization_codes"
+    )
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="authorization_codes")
+    redirect_uri = models.CharField(max_length=2048)
+    scope = models.CharField(max_length=1000, blank=True, default="")
+    nonce = models.CharField(max_length=512, blank=True, default="")
+    code_challenge = models.CharField(max_length=128, blank=True, default="")
+    code_challenge_method = models.CharField(max_length=10, blank=True, default="")
+    auth_time = models.DateTimeField()
+    family_id = models.UUIDField(default=uuid7)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="oidc_authcode_expires")]
+
+    def __str__(self) -> str:
+        return f"authorization code {self.id}"
+
+    # authlib's AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce or None
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time.timestamp())

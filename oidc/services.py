@@ -1,4 +1,6 @@
-"""Token issuance at ``/<orgSlug>/auth/token``: password and rotating refresh-token grants.
+"""What the grants do at ``/<orgSlug>/auth/token`` and ``/auth/authorize``: password, rotating
+refresh tokens, authorization codes (issued at login, exchanged once) and client credentials.
+The protocol checks (parameters, PKCE, redirect URIs) are authlib's, in ``oidc.grants``.
 
 Errors are OAuth 2 errors (RFC 6749 §5.2), raised as ``OAuthError`` and rendered by the view.
 """
@@ -10,10 +12,8 @@ import binascii
 import datetime
 import logging
 import uuid
-from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,9 +21,9 @@ from django.utils import timezone
 from applications.models import ApplicationStatus, Client, ClientStatus
 from applications.services.clients import client_secret_verify
 from audit import services as audit
-from keys.tokens import NoSigningKey, sign_access_token
-from oidc.issuers import ADMIN_API_AUDIENCE_PATH, issuer_for
-from oidc.models import RefreshToken, Session
+from oidc.errors import OAuthError
+from oidc.minting import TokenResponse, mint_client_token, mint_user_tokens
+from oidc.models import AuthorizationCode, RefreshToken, Session
 from oidc.session_services import session_revoke, session_start, session_touch
 from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
@@ -31,35 +31,9 @@ from organizations.models import Organization, OrganizationStatus, User, UserSta
 from organizations.user_services import AUDITED as USER_AUDITED
 from porta.core import liveconfig
 from porta.core.context import Actor, current_request_context
-from porta.core.metrics import TOKENS_ISSUED
-from porta.core.tokens import keyed_hash, new_secret
+from porta.core.tokens import keyed_hash
 
 logger = logging.getLogger("porta.oidc")
-
-
-class OAuthError(Exception):
-    def __init__(
-        self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
-    ):
-        super().__init__(description)
-        self.error, self.description, self.status, self.headers = error, description, status, headers or {}
-
-
-@dataclass(frozen=True, slots=True)
-class TokenResponse:
-    access_token: str
-    expires_in: int
-    refresh_token: str
-    scope: str
-
-    def as_dict(self) -> dict:
-        return {
-            "access_token": self.access_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-            "refresh_token": self.refresh_token,
-            "scope": self.scope,
-        }
 
 
 def token_organization(org_slug: str) -> Organization:
@@ -72,7 +46,7 @@ def token_organization(org_slug: str) -> Organization:
     return organization
 
 
-def _client_credentials(request: HttpRequest) -> tuple[str, str | None, str]:
+def client_credentials_presented(request: HttpRequest) -> tuple[str, str | None, str]:
     """``(client_id, secret, method)`` as the request presents them (RFC 6749 §2.3.1): HTTP Basic
     with form-urlencoded id and secret, or ``client_id``/``client_secret`` form fields. Using both
     at once is refused."""
@@ -93,13 +67,20 @@ def _client_credentials(request: HttpRequest) -> tuple[str, str | None, str]:
     if not separator:
         raise OAuthError("invalid_client", "Malformed Basic credentials", status=401)
     client_id = unquote_plus(raw_id)
+    secret = unquote_plus(raw_secret)
+    if "\x00" in client_id or "\x00" in secret:
+        raise OAuthError("invalid_client", "Malformed Basic credentials", status=401)
     if form.get("client_id", client_id) != client_id:
         raise OAuthError("invalid_client", "client_id does not match the Basic credentials", status=401)
-    return client_id, unquote_plus(raw_secret), "client_secret_basic"
+    return client_id, secret, "client_secret_basic"
 
 
-def authenticate_client(organization: Organization, request: HttpRequest, grant_type: str) -> Client:
-    client_id, secret, method = _client_credentials(request)
+def authenticate_client_for(organization: Organization, request: HttpRequest) -> tuple[Client, str]:
+    """The client this request authenticates as, and how (``client_secret_basic``,
+    ``client_secret_post`` or ``none``). A confidential client authenticates the way it
+    registered, with any one of its active secrets (so secrets rotate without downtime); a public
+    one presents no secret. Every protocol endpoint that authenticates clients calls this."""
+    client_id, secret, method = client_credentials_presented(request)
     client = (
         Client.objects.select_related("application")
         .filter(client_id=client_id, organization=organization)
@@ -112,7 +93,6 @@ def authenticate_client(organization: Organization, request: HttpRequest, grant_
     ):
         raise OAuthError("invalid_client", "Unknown or inactive client", status=401)
     if client.token_endpoint_auth_method != "none":
-        # A confidential client authenticates the way it registered, with one of its secrets.
         if method != client.token_endpoint_auth_method or not secret:
             raise OAuthError(
                 "invalid_client", f"Authenticate with {client.token_endpoint_auth_method}", status=401
@@ -121,15 +101,14 @@ def authenticate_client(organization: Organization, request: HttpRequest, grant_
             raise OAuthError("invalid_client", "Invalid client credentials", status=401)
     elif method != "none":
         raise OAuthError("invalid_client", "This client does not authenticate with a secret", status=401)
+    return client, method
+
+
+def authenticate_client(organization: Organization, request: HttpRequest, grant_type: str) -> Client:
+    client, _method = authenticate_client_for(organization, request)
     if grant_type not in client.grant_types:
         raise OAuthError("unauthorized_client", f"The client may not use the {grant_type} grant")
     return client
-
-
-def _audience(organization: Organization, client: Client) -> str:
-    if organization.is_super_admin:
-        return settings.PORTA_PUBLIC_URL + ADMIN_API_AUDIENCE_PATH
-    return client.client_id
 
 
 def _granted_scope(client: Client, requested: str | None) -> str:
@@ -141,47 +120,6 @@ def _granted_scope(client: Client, requested: str | None) -> str:
     if refused:
         raise OAuthError("invalid_scope", f"Scope not allowed for this client: {' '.join(refused)}")
     return " ".join(wanted)
-
-
-def _issue(
-    *,
-    user: User,
-    client: Client,
-    organization: Organization,
-    session: Session,
-    scope: str,
-    family_id: uuid.UUID,
-    grant: str,
-):
-    # An access token never outlives its session: revoking the session ends every token it holds.
-    remaining = int((session.expires_at - timezone.now()).total_seconds())
-    ttl = max(1, min(liveconfig.get("access_token_ttl"), remaining))
-    try:
-        access_token, _claims = sign_access_token(
-            subject=str(user.id),
-            issuer=issuer_for(organization.slug),
-            audience=_audience(organization, client),
-            client_id=client.client_id,
-            organization_id=str(organization.id),
-            scope=scope,
-            ttl=ttl,
-            extra={"sid": str(session.id)},
-        )
-    except NoSigningKey as exc:
-        raise OAuthError("server_error", "No signing key is available; run porta_init", status=503) from exc
-    refresh_token = new_secret(32)
-    RefreshToken.objects.create(
-        token_hash=keyed_hash(refresh_token),
-        family_id=family_id,
-        user=user,
-        client=client,
-        organization=organization,
-        session=session,
-        scope=scope,
-        expires_at=timezone.now() + datetime.timedelta(seconds=liveconfig.get("refresh_token_ttl")),
-    )
-    TOKENS_ISSUED.labels(grant_type=grant).inc()
-    return TokenResponse(access_token, ttl, refresh_token, scope)
 
 
 def password_grant(
@@ -209,7 +147,7 @@ def password_grant(
             user=user, client=client, organization=organization, ip=ip,
             user_agent=current_request_context().user_agent,
         )  # fmt: skip
-        response = _issue(
+        response = mint_user_tokens(
             user=user, client=client, organization=organization, session=session, scope=granted_scope,
             family_id=uuid.uuid4(), grant="password",
         )  # fmt: skip
@@ -304,7 +242,125 @@ def _rotate_refresh_token(
         )
     else:
         session_touch(session=session, now=now)
-    return _issue(
+    return mint_user_tokens(
         user=user, client=client, organization=organization, session=session, scope=granted,
         family_id=token.family_id, grant="refresh_token",
     )  # fmt: skip
+
+
+def client_credentials_grant(
+    *, organization: Organization, client: Client, scope: str | None
+) -> TokenResponse:
+    """RFC 6749 §4.4: a confidential client's own token. Public clients never get here."""
+    return mint_client_token(client=client, organization=organization, scope=_granted_scope(client, scope))
+
+
+def login_session(*, user: User, client: Client, organization: Organization, ip: str | None) -> Session:
+    """The session a login at the authorize endpoint starts (as a password grant starts one),
+    audited as ``user.login`` with the channel it came through."""
+    with transaction.atomic():
+        session = session_start(
+            user=user, client=client, organization=organization, ip=ip,
+            user_agent=current_request_context().user_agent,
+        )  # fmt: skip
+        USER_AUDITED.record(
+            "user.login",
+            actor=Actor(type="user", id=user.id, label=user.email),
+            row=user,
+            metadata={"clientId": client.client_id, "channel": "login_page", "sessionId": str(session.id)},
+        )
+    return session
+
+
+def authorization_code_save(
+    *,
+    code: str,
+    client: Client,
+    user: User,
+    session: Session,
+    redirect_uri: str,
+    scope: str,
+    nonce: str | None,
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+    auth_time: datetime.datetime,
+) -> AuthorizationCode:
+    return AuthorizationCode.objects.create(
+        code_hash=keyed_hash(code),
+        client=client,
+        user=user,
+        organization_id=client.organization_id,
+        session=session,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=nonce or "",
+        code_challenge=code_challenge or "",
+        code_challenge_method=code_challenge_method or "",
+        auth_time=auth_time,
+        expires_at=timezone.now() + datetime.timedelta(seconds=liveconfig.get("authorization_code_ttl")),
+    )
+
+
+def authorization_code_spend(*, code: str, client: Client) -> AuthorizationCode | None:
+    """The code, spent now (one atomic UPDATE, so two racing exchanges cannot both win), or None.
+
+    A code presented a second time means it leaked: the tokens it was exchanged for (its
+    refresh-token family) and its session are revoked (RFC 6749 §4.1.2)."""
+    now = timezone.now()
+    digest = keyed_hash(code)
+    spent = AuthorizationCode.objects.filter(
+        code_hash=digest, client=client, used_at__isnull=True, expires_at__gt=now
+    ).update(used_at=now)
+    row = (
+        AuthorizationCode.objects.select_related("user", "session")
+        .filter(code_hash=digest, client=client)
+        .first()
+    )
+    if row is None:
+        return None
+    if spent:
+        return row
+    if row.used_at is not None:
+        with transaction.atomic():
+            # The session before its tokens, in the order every revocation locks them: two
+            # replays racing each other (or a revocation) must not deadlock.
+            session = Session.objects.select_for_update().filter(pk=row.session_id).first()
+            revoked = RefreshToken.objects.filter(family_id=row.family_id, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            session_revoked = _revoke_leaked_session(session)
+            audit.record(
+                event_type="token.code.reused",
+                actor=Actor.system("token_endpoint"),
+                organization_id=row.organization_id,
+                target_type="user",
+                target_id=row.user_id,
+                metadata={
+                    "clientId": client.client_id,
+                    "familyId": str(row.family_id),
+                    "revokedTokens": revoked,
+                    "sessionRevoked": session_revoked,
+                },
+            )
+    return None
+
+
+def authorization_code_grant(
+    *, organization: Organization, client: Client, code: AuthorizationCode
+) -> TokenResponse:
+    """Exchange a spent-just-now code: tokens in the code's family, bound to its login session."""
+    with transaction.atomic():
+        session = Session.objects.select_for_update().get(pk=code.session_id)
+        now = timezone.now()
+        if session.revoked_at is not None or session.expires_at <= now:
+            raise OAuthError("invalid_grant", "The login session has ended")
+        user = User.objects.get(pk=code.user_id)
+        if user.status != UserStatus.ACTIVE:
+            raise OAuthError("invalid_grant", "Account is not active")
+        session_touch(session=session, now=now)
+        return mint_user_tokens(
+            user=user, client=client, organization=organization, session=session, scope=code.scope,
+            family_id=code.family_id, grant="authorization_code",
+            refresh="refresh_token" in client.grant_types, nonce=code.nonce or None,
+            auth_time=int(code.auth_time.timestamp()),
+        )  # fmt: skip

@@ -11,7 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from keys.keyring import keyring
 from oidc import services
-from oidc.services import OAuthError
+from oidc.errors import OAuthError
+from oidc.metadata import GRANT_TYPES, provider_metadata
+from oidc.provider import oauth_error_response, server_for, throttle
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -23,11 +25,7 @@ def _json(data, status: int = 200, headers: dict[str, str] | None = None) -> Htt
     return response
 
 
-def _oauth_error(error: OAuthError) -> HttpResponse:
-    headers = {**_NO_STORE, **error.headers}
-    if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="porta"'
-    return _json({"error": error.error, "error_description": error.description}, error.status, headers)
+_oauth_error = oauth_error_response
 
 
 def serves(*methods: str) -> Callable:
@@ -58,7 +56,9 @@ def serves(*methods: str) -> Callable:
 
 @serves("POST")
 def token(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """RFC 6749 token endpoint: form-encoded in, JSON out, OAuth error bodies."""
+    """RFC 6749 token endpoint on the organization's authlib server: form-encoded in, JSON out,
+    OAuth error bodies. Grants: authorization_code (+PKCE), client_credentials, password,
+    refresh_token (``oidc.grants``)."""
     if request.content_type != "application/x-www-form-urlencoded":
         return _oauth_error(
             OAuthError("invalid_request", "Send the request as application/x-www-form-urlencoded")
@@ -66,36 +66,31 @@ def token(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = request.POST
     if any("\x00" in value for values in form.lists() for value in values[1]):
         return _oauth_error(OAuthError("invalid_request", "NUL characters are not allowed"))
-    grant_type = form.get("grant_type", "")
     try:
         organization = services.token_organization(org_slug)
+        limited = throttle(request, organization, endpoint="token")
+        if limited is not None:
+            raise limited
+        grant_type = form.get("grant_type", "")
         if not grant_type:
             raise OAuthError("invalid_request", "grant_type is required")
-        if grant_type not in ("password", "refresh_token"):
+        if grant_type not in GRANT_TYPES:
             raise OAuthError("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
-        client = services.authenticate_client(organization, request, grant_type)
-        if grant_type == "password":
-            username, password = form.get("username", ""), form.get("password", "")
-            if not username or not password:
-                raise OAuthError("invalid_request", "username and password are required")
-            result = services.password_grant(
-                organization=organization,
-                client=client,
-                username=username,
-                password=password,
-                scope=form.get("scope"),
-                ip=getattr(request, "porta_client_ip", request.META.get("REMOTE_ADDR", "")),
-            )
-        else:
-            refresh_token = form.get("refresh_token", "")
-            if not refresh_token:
-                raise OAuthError("invalid_request", "refresh_token is required")
-            result = services.refresh_grant(
-                organization=organization, client=client, refresh_token=refresh_token, scope=form.get("scope")
-            )
+        return server_for(organization).create_token_response(request)
     except OAuthError as error:
         return _oauth_error(error)
-    return _json(result.as_dict(), headers=_NO_STORE)
+
+
+@serves("GET")
+def discovery(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """OpenID Provider metadata of the organization's issuer (OIDC Discovery 1.0 §3)."""
+    try:
+        services.token_organization(org_slug)
+    except OAuthError as error:
+        return _oauth_error(error)
+    response = _json(provider_metadata(org_slug))
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @serves("GET")

@@ -300,6 +300,11 @@ PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100
 PORTA_RATE_LIMIT_READ_POSTS = ("/api/admin/api-keys/verify",)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
+PORTA_ID_TOKEN_TTL = env.seconds("PORTA_ID_TOKEN_TTL", default=3600)
+PORTA_AUTH_CODE_TTL = env.seconds("PORTA_AUTH_CODE_TTL", default=60)
+PORTA_OIDC_IP_LIMIT = env.int("PORTA_OIDC_IP_LIMIT", default=600, min=1)
+PORTA_OIDC_CLIENT_LIMIT = env.int("PORTA_OIDC_CLIENT_LIMIT", default=1200, min=1)
+PORTA_OIDC_RATE_WINDOW = env.seconds("PORTA_OIDC_RATE_WINDOW", default=60)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
 PORTA_KEY_ROTATION_PERIOD = env.duration("PORTA_KEY_ROTATION_PERIOD", default="90d")
 # A login (session) lasts this long unless extended (Ory session.lifespan, default 24h).

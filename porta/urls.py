@@ -3,7 +3,6 @@ from django.urls import include, path, re_path
 
 from invitations import views as invitation_views
 from issuedkeys.api.verify_views import SelfRevokeView
-from oidc import views as oidc_views
 from porta import views
 from porta.core import metrics
 from recovery import views as recovery_views
@@ -18,12 +17,6 @@ urlpatterns = [
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),
     re_path(r"^metrics/prometheus/?$", metrics.prometheus_view, name="metrics"),
     re_path(
-        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/token/?$", oidc_views.token, name="oidc-token"
-    ),
-    re_path(
-        r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/auth/jwks/?$", oidc_views.jwks, name="oidc-jwks"
-    ),
-    re_path(
         r"^(?P<org_slug>[a-z0-9][a-z0-9-]{1,98}[a-z0-9])/recovery/(?P<token>[A-Za-z0-9_-]{16,100})/?$",
         recovery_views.recovery_page,
         name="recovery-page",
@@ -33,4 +26,5 @@ urlpatterns = [
         invitation_views.accept_invitation_page,
         name="accept-invitation",
     ),
+    path("", include("oidc.urls")),
 ]

@@ -220,4 +220,6 @@ def token_claims(
     user of an application: role slugs, permission slugs and the custom claims flagged for it."""
     custom = token_custom_claims(user_id=user_id, application_id=application_id, token_type=token_type)
     resolution = resolve(user_id, application_id)
-    return {"roles": list(resolution.roles), "permissions": list(resolution.permissions), **custom}
+    # Roles and permissions last: a custom claim of the same name (reserved, but possibly defined
+    # before it was) never stands in for them.
+    return {**custom, "roles": list(resolution.roles), "permissions": list(resolution.permissions)}

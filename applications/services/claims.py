@@ -52,6 +52,21 @@ RESERVED_CLAIM_NAMES = frozenset(
         "permissions",
         "org_id",
         "org_slug",
+        # What Porta's tokens carry beyond the upstream list (RFC 9068, OIDC Core), and JWT/OAuth
+        # names a relying party would misread (RFC 7519, RFC 8693): a custom claim never
+        # displaces them (oidc.claims leaves out any defined before they were reserved).
+        "client_id",
+        "scope",
+        "sid",
+        "azp",
+        "auth_time",
+        "acr",
+        "amr",
+        "typ",
+        "cnf",
+        "act",
+        "may_act",
+        "events",
     ]
 )
 UPDATABLE_FIELDS = ("description", "include_in_id_token", "include_in_access_token", "include_in_userinfo")

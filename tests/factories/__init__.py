@@ -16,7 +16,7 @@ from tests.factories.courier import AttemptFactory, MessageFactory
 from tests.factories.issuedkeys import IssuedApiKeyFactory, IssuedApiKeySettingsFactory
 from tests.factories.jobs import JobFactory
 from tests.factories.keys import SigningKeyFactory
-from tests.factories.oidc import RefreshTokenFactory, SessionFactory
+from tests.factories.oidc import AuthorizationCodeFactory, RefreshTokenFactory, SessionFactory
 from tests.factories.organizations import InvitationFactory, OrganizationFactory, UserFactory
 from tests.factories.rbac import PermissionFactory, RoleFactory, RolePermissionFactory, UserRoleFactory
 from tests.factories.recovery import RecoveryTokenFactory
@@ -43,6 +43,7 @@ __all__ = [
     "OrganizationFactory",
     "PermissionFactory",
     "RecoveryTokenFactory",
+    "AuthorizationCodeFactory",
     "RefreshTokenFactory",
     "RoleFactory",
     "RolePermissionFactory",
