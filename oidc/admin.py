@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from oidc import session_services
-from oidc.models import Session
+from oidc.models import AuthorizationCode, Session
 from porta.api.modeladmin import ReadOnlyModelAdmin, apply_to_each
 
 
@@ -35,3 +35,21 @@ class SessionAdmin(ReadOnlyModelAdmin):
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("oidc.change_session")
+
+
+@admin.register(AuthorizationCode)
+class AuthorizationCodeAdmin(ReadOnlyModelAdmin):
+    """Read-only, and never the code's hash: codes live a minute and are spent by the token
+    endpoint alone."""
+
+    list_display = ("created_at", "user", "client", "organization", "expires_at", "used_at")
+    list_filter = ("organization",)
+    search_fields = ("id", "user__email", "client__client_id")
+    list_select_related = ("user", "client", "organization")
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    exclude = ("code_hash", "code_challenge", "nonce")
+
+    def get_readonly_fields(self, request, obj=None):
+        hidden = set(self.exclude)
+        return [field.name for field in self.model._meta.fields if field.name not in hidden]

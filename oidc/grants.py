@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
-    InvalidGrantError,
     InvalidRequestError,
     UnauthorizedClientError,
 )
@@ -59,7 +58,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             client=request.client.model,
             user=request.user,
             session=request.porta_session,
-            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            # Empty when the request named none (the registered one was implied): the token
+            # request then need not name one either (RFC 6749 §4.1.3).
+            redirect_uri=request.payload.redirect_uri or "",
             scope=request.scope,
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
@@ -75,12 +76,6 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code):
         return authorization_code.user
-
-    def validate_token_request(self):
-        super().validate_token_request()
-        # The redirect URI is part of the code's binding whether or not the request named it.
-        if self.request.payload.redirect_uri != self.request.authorization_code.get_redirect_uri():
-            raise InvalidGrantError("redirect_uri does not match the authorization request")
 
     def create_token_response(self):
         result = services.authorization_code_grant(

@@ -21,7 +21,7 @@ from authlib.oauth2 import OAuth2Error
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from applications.selectors.clients import effective_login_methods
 from oidc import services
@@ -138,11 +138,14 @@ def _branding(organization: Organization) -> dict:
 
 def _page(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, template, context, status=status)
+    # No form-action: browsers apply it to the redirect that follows the form too, and that
+    # goes to the client (a validated redirect URI), not to us.
     response["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'self'; "
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
-    response["Referrer-Policy"] = "no-referrer"
+    # Not no-referrer: browsers then send "Origin: null" with the form, which fails CSRF.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -224,10 +227,21 @@ def _organization(org_slug: str) -> tuple[Organization | None, int]:
 
 
 @never_cache
-@csrf_protect
+@csrf_exempt  # the middleware would refuse a PUT before this view answers 405; _authorize checks
 def authorize(request: HttpRequest, org_slug: str) -> HttpResponse:
     """GET shows the login (or consent) page or, for a signed-in browser, answers at once; POST
-    is the page's form. Either way the client's request is the query string."""
+    is the page's form (CSRF-checked). Either way the client's request is the query string."""
+    if request.method not in ("GET", "POST"):
+        organization, status = _organization(org_slug)
+        locale = pick_locale(organization if status == 200 else None, None)
+        response = _error_page(request, None, locale, MESSAGES[locale]["bad_request"], 405)
+        response["Allow"] = "GET, POST"
+        return response
+    return _authorize(request, org_slug)
+
+
+@csrf_protect
+def _authorize(request: HttpRequest, org_slug: str) -> HttpResponse:
     ui_locales = request.GET.get("ui_locales")
     organization, status = _organization(org_slug)
     if status != 200:
@@ -237,10 +251,8 @@ def authorize(request: HttpRequest, org_slug: str) -> HttpResponse:
             request, organization if status == 403 else None, locale, MESSAGES[locale][key], status
         )
     locale = pick_locale(organization, ui_locales)
-    if request.method not in ("GET", "POST"):
-        response = _error_page(request, organization, locale, MESSAGES[locale]["bad_request"], 405)
-        response["Allow"] = "GET, POST"
-        return response
+    if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+        return _error_page(request, organization, locale, MESSAGES[locale]["bad_request"], 400)
     limited = throttle(request, organization, endpoint="authorize")
     if limited is not None:
         response = _error_page(request, organization, locale, MESSAGES[locale]["too_many"], 429)

@@ -67,9 +67,12 @@ def client_credentials_presented(request: HttpRequest) -> tuple[str, str | None,
     if not separator:
         raise OAuthError("invalid_client", "Malformed Basic credentials", status=401)
     client_id = unquote_plus(raw_id)
+    secret = unquote_plus(raw_secret)
+    if "\x00" in client_id or "\x00" in secret:
+        raise OAuthError("invalid_client", "Malformed Basic credentials", status=401)
     if form.get("client_id", client_id) != client_id:
         raise OAuthError("invalid_client", "client_id does not match the Basic credentials", status=401)
-    return client_id, unquote_plus(raw_secret), "client_secret_basic"
+    return client_id, secret, "client_secret_basic"
 
 
 def authenticate_client_for(organization: Organization, request: HttpRequest) -> tuple[Client, str]:

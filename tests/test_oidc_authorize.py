@@ -487,3 +487,106 @@ def test_the_upstream_alias_serves_the_login_page(tenant):
     response = browser().get(f"/acme/auth?{urlencode(cli_params(tenant, challenge))}")
     assert response.status_code == 200
     assert b'name="password"' in response.content
+
+
+def test_a_redirect_uri_named_at_authorize_must_be_named_at_the_token_endpoint(tenant):
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    response = exchange_cli(client, tenant, code, verifier, redirect_uri="")
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_client_with_one_redirect_uri_may_leave_it_implied_in_both_requests(tenant):
+    client = browser()
+    params = {"response_type": "code", "client_id": "acme-web", "scope": "openid"}
+    base, query = redirect_params(submit_login(client, "acme", params, tenant.user.email, PASSWORD))
+    assert base == WEB_REDIRECT
+    response = client.post(
+        "/acme/auth/token",
+        f"grant_type=authorization_code&code={query['code']}",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("acme-web", tenant.web_secret),
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_method_the_authorize_endpoint_does_not_serve_is_405(tenant):
+    response = browser().put("/acme/auth/authorize")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
+
+
+def test_a_nul_character_in_the_authorization_request_is_a_400_page(tenant):
+    response = browser().get("/acme/auth/authorize?response_type=code&client_id=acme%00cli")
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
+def test_a_nul_character_in_basic_credentials_is_invalid_client(tenant):
+    response = browser().post(
+        "/acme/auth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic("acme\x00web", "secret"),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def _revoke(session: Session) -> None:
+    from oidc.session_services import session_revoke
+    from porta.core.context import Actor
+
+    session_revoke(actor=Actor.system("tests"), session=session)
+
+
+def test_revoking_the_login_session_ends_the_browsers_sign_in(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_a_code_whose_session_was_revoked_is_refused(tenant):
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    _revoke(Session.objects.get(user=tenant.user))
+    response = exchange_cli(client, tenant, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_sign_in_at_one_organization_is_not_one_at_another(tenant):
+    other = make_tenant("other")
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("other", cli_params(other, challenge)))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_single_sign_on_to_a_second_client_starts_its_own_session(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    params = {
+        "response_type": "code",
+        "client_id": "acme-web",
+        "redirect_uri": WEB_REDIRECT,
+        "scope": "openid",
+    }
+    _, query = redirect_params(client.get(authorize_path("acme", params)))
+    assert query["code"]
+    assert Session.objects.filter(user=tenant.user, client=tenant.web).count() == 1
+
+
+def test_a_client_without_password_login_offers_no_password_form(tenant):
+    tenant.cli.login_methods = ["magic_link"]
+    tenant.cli.save(update_fields=["login_methods"])
+    _, challenge = pkce_pair()
+    response = browser().get(authorize_path("acme", cli_params(tenant, challenge)))
+    assert b'name="password"' not in response.content
+    assert b"does not offer sign-in with a password" in response.content
