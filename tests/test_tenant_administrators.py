@@ -259,6 +259,18 @@ def test_a_tenant_administrator_cannot_grant_a_role_beyond_their_own(user_admin,
     assert not UserRole.objects.filter(user=colleague).exists()
 
 
+def test_assigning_a_role_to_a_user_of_another_organization_is_404_and_assigns_nothing(user_admin, globex):
+    foreign = User.objects.get(email="someone@globex.example")
+    role_ids = {"roleIds": [str(admin_role("porta-auditor").id)]}
+    api = admin_api(user_admin)
+    assert_status(api.put(f"{API}/users/{foreign.id}/roles", role_ids), 404, "NotFound")
+    assert_status(
+        api.put(f"{API}/organizations/{globex.id}/users/{foreign.id}/roles", role_ids), 404, "NotFound"
+    )
+    assert_status(api.get(f"{API}/users/{foreign.id}/roles"), 404, "NotFound")
+    assert not UserRole.objects.filter(user=foreign).exists()
+
+
 def test_a_removed_admin_role_takes_effect_on_the_next_request(user_admin, acme):
     api = admin_api(user_admin)
     assert api.get(f"{API}/organizations/{acme.id}/users").status_code == 200
