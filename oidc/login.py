@@ -20,6 +20,7 @@ import re
 from authlib.oauth2 import OAuth2Error
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -282,18 +283,26 @@ def _authorize(request: HttpRequest, org_slug: str) -> HttpResponse:
             return server.create_authorization_response(oauth_request, grant_user=None, grant=grant)
         return _issue_code(request, server, grant, oauth_request, organization, client, user, session)
 
-    if login is None or "login" in prompt:
+    if login is None or "login" in prompt or _too_old(login[1], oauth_request.payload.data.get("max_age")):
         if "none" in prompt:
             return _redirect_error(
                 server, grant, oauth_request, "login_required", "The user is not signed in"
             )
-        return _login_page(request, organization, client, locale)
+        hint = (oauth_request.payload.data.get("login_hint") or "")[:255]
+        return _login_page(request, organization, client, locale, email=hint)
     user, session = login
     if "consent" in prompt:
         if "none" in prompt:
             return _redirect_error(server, grant, oauth_request, "consent_required", "Consent is required")
         return _consent_page(request, organization, client, locale, user, oauth_request.scope)
     return _issue_code(request, server, grant, oauth_request, organization, client, user, session)
+
+
+def _too_old(session: Session, max_age: str | None) -> bool:
+    """OIDC Core §3.1.2.1 ``max_age``: the login is older than the client accepts."""
+    if not max_age or not max_age.isdigit():
+        return False
+    return (timezone.now() - session.created_at).total_seconds() > int(max_age)
 
 
 def _redirect_error(server, grant, oauth_request, error: str, description: str) -> HttpResponse:

@@ -22,6 +22,7 @@ def endpoints(org_slug: str) -> dict[str, str]:
 
 
 def provider_metadata(org_slug: str) -> dict:
+    from oidc.login import SUPPORTED_LOCALES
     from oidc.provider import SCOPES_SUPPORTED
 
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
@@ -55,7 +56,7 @@ def provider_metadata(org_slug: str) -> dict:
             "email_verified",
         ],  # fmt: skip
         "prompt_values_supported": ["none", "login", "consent"],
-        "ui_locales_supported": ["en", "de"],
+        "ui_locales_supported": list(SUPPORTED_LOCALES),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "frontchannel_logout_supported": False,

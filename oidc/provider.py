@@ -18,15 +18,17 @@ from collections import defaultdict
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
-from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 from applications.models import ApplicationStatus, Client, ClientStatus
-from oidc import services
-from oidc.services import OAuthError
+from oidc import grants, services
+from oidc.errors import OAuthError
 from organizations.models import Organization
+from porta.core import ratelimit
+from porta.core.metrics import THROTTLED_REQUESTS
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -181,20 +183,12 @@ def oauth_error_response(error: OAuthError) -> HttpResponse:
     )
 
 
-def as_oauth_error(error: OAuth2Error) -> OAuthError:
-    """An authlib error in our shape (every body carries ``error_description``)."""
-    description = error.description or error.error.replace("_", " ").capitalize()
-    return OAuthError(error.error, description, status=error.status_code or 400)
-
-
 class OrganizationServer(AuthorizationServer):
     """RFC 6749 authorization server of one organization (its issuer is ``issuer_for(slug)``)."""
 
     def __init__(self, organization: Organization) -> None:
         super().__init__(scopes_supported=SCOPES_SUPPORTED)
         self.organization = organization
-        from oidc import grants  # grants import this module for its request type
-
         grants.register(self)
 
     # -- the framework half authlib asks for ---------------------------------------------------
@@ -280,11 +274,6 @@ def throttle(request: HttpRequest, organization: Organization, *, endpoint: str)
     """Per-IP and per-client limits of a protocol endpoint (``PORTA_OIDC_IP_LIMIT`` and
     ``PORTA_OIDC_CLIENT_LIMIT`` per ``PORTA_OIDC_RATE_WINDOW``), counted for every request,
     before any work. An answer when one is exceeded (429 ``slow_down`` with ``Retry-After``)."""
-    from django.conf import settings
-
-    from porta.core import ratelimit
-    from porta.core.metrics import THROTTLED_REQUESTS
-
     window = settings.PORTA_OIDC_RATE_WINDOW
     checks = [(f"oidc:{endpoint}:ip:{client_ip(request)}", settings.PORTA_OIDC_IP_LIMIT, "address")]
     client_id = presented_client_id(request) or request.GET.get("client_id", "")

@@ -322,9 +322,13 @@ def authorization_code_spend(*, code: str, client: Client) -> AuthorizationCode 
         return row
     if row.used_at is not None:
         with transaction.atomic():
+            # The session before its tokens, in the order every revocation locks them: two
+            # replays racing each other (or a revocation) must not deadlock.
+            session = Session.objects.select_for_update().filter(pk=row.session_id).first()
             revoked = RefreshToken.objects.filter(family_id=row.family_id, revoked_at__isnull=True).update(
                 revoked_at=now
             )
+            session_revoked = _revoke_leaked_session(session)
             audit.record(
                 event_type="token.code.reused",
                 actor=Actor.system("token_endpoint"),
@@ -335,9 +339,7 @@ def authorization_code_spend(*, code: str, client: Client) -> AuthorizationCode 
                     "clientId": client.client_id,
                     "familyId": str(row.family_id),
                     "revokedTokens": revoked,
-                    "sessionRevoked": _revoke_leaked_session(
-                        Session.objects.select_for_update().filter(pk=row.session_id).first()
-                    ),
+                    "sessionRevoked": session_revoked,
                 },
             )
     return None

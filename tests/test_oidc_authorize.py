@@ -590,3 +590,64 @@ def test_a_client_without_password_login_offers_no_password_form(tenant):
     response = browser().get(authorize_path("acme", cli_params(tenant, challenge)))
     assert b'name="password"' not in response.content
     assert b"does not offer sign-in with a password" in response.content
+
+
+def test_the_implicit_response_type_is_unsupported_at_the_client(tenant):
+    _, challenge = pkce_pair()
+    _, query = redirect_params(
+        browser().get(authorize_path("acme", cli_params(tenant, challenge, response_type="token")))
+    )
+    assert query["error"] == "unsupported_response_type"
+
+
+def test_a_scope_beyond_the_clients_is_invalid_scope_at_the_client(tenant):
+    _, challenge = pkce_pair()
+    _, query = redirect_params(
+        browser().get(authorize_path("acme", cli_params(tenant, challenge, scope="openid admin")))
+    )
+    assert query["error"] == "invalid_scope"
+
+
+def test_an_expired_code_is_refused(tenant, settings):
+    settings.PORTA_AUTH_CODE_TTL = 0
+    client = browser()
+    code, verifier = code_for_cli(client, tenant)
+    response = exchange_cli(client, tenant, code, verifier)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_a_repeated_parameter_is_refused(tenant):
+    _, challenge = pkce_pair()
+    path = authorize_path("acme", cli_params(tenant, challenge)) + "&client_id=acme-web"
+    response = browser().get(path)
+    assert response.status_code in (302, 400)
+    assert not response.get("Location", "").startswith(WEB_REDIRECT)
+
+
+def test_max_age_zero_asks_a_signed_in_user_for_the_password_again(tenant):
+    client = browser()
+    code_for_cli(client, tenant)
+    _, challenge = pkce_pair()
+    response = client.get(authorize_path("acme", cli_params(tenant, challenge, max_age="0")))
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_login_hint_fills_in_the_email(tenant):
+    _, challenge = pkce_pair()
+    response = browser().get(
+        authorize_path("acme", cli_params(tenant, challenge, login_hint="ada@acme.example"))
+    )
+    assert b'value="ada@acme.example"' in response.content
+
+
+def test_failed_logins_are_throttled_per_account_across_addresses(tenant, settings):
+    settings.PORTA_LOGIN_ACCOUNT_LIMIT = 2
+    _, challenge = pkce_pair()
+    params = cli_params(tenant, challenge)
+    for n in range(2):
+        submit_login(browser(), "acme", params, tenant.user.email, "wrong", REMOTE_ADDR=f"10.0.0.{n + 1}")
+    response = submit_login(browser(), "acme", params, tenant.user.email, PASSWORD, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content

@@ -20,6 +20,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 
+from oidc.models import RefreshToken, Session
 from testing.servers import free_port
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.oidc_flows import CLI_REDIRECT, PASSWORD, make_tenant
@@ -187,3 +188,31 @@ def test_the_cli_login_flow_works_against_the_admin_issuer(porta_server, initial
     )
     assert organizations.status_code == 200, organizations.text
     assert any(org["slug"] == admin["orgSlug"] for org in organizations.json()["data"])
+
+
+def test_a_code_redeemed_concurrently_gives_tokens_at_most_once_and_the_replay_revokes_the_login(
+    porta_server, tenant
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.test import Client as DjangoClient
+
+    from tests.oidc_flows import code_for_cli
+
+    code, verifier = code_for_cli(DjangoClient(enforce_csrf_checks=True), tenant)
+    server = porta_server()
+    form = {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": CLI_REDIRECT,
+        "client_id": "acme-cli", "code_verifier": verifier,
+    }  # fmt: skip
+
+    def redeem(_):
+        return requests.post(f"{server.base_url}/acme/auth/token", data=form, timeout=15).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(redeem, range(4)))
+    assert statuses[1:] == [400, 400, 400]  # never a server error, never two token sets
+    assert statuses[0] in (200, 400)  # the winner's tokens may already be revoked by a replay
+    session = Session.objects.get(user=tenant.user)
+    assert session.revoked_at is not None
+    assert not RefreshToken.objects.filter(session=session, revoked_at__isnull=True).exists()
