@@ -156,18 +156,20 @@ def principal_from_access_token(token: str) -> Principal:
     if key_status in (None, SigningKeyStatus.REVOKED):
         logger.info("Rejected access token: signing key %s is revoked", kid)
         raise AuthenticationFailed("Invalid or expired token")
-    if not user.organization_is_super_admin:
-        # Only the super-admin organization's issuer speaks for the admin API.
-        raise AuthenticationFailed("Token was not issued by the admin issuer")
     if not user.is_active:
         raise AuthenticationFailed("User is not active")
+    # The admin issuer's users act across organizations. A tenant administrator (a user of
+    # organization X with a ``porta-*`` role, whose token X's issuer minted for a client of the
+    # porta-admin application — the only tenant tokens with this audience) acts on X alone,
+    # exactly like a ``porta_pat_`` key of X: the scope is the user's organization, never a claim.
+    scope = None if user.organization_is_super_admin else user.organization_id
     return Principal(
         user=user,
         organization_id=user.organization_id,
-        is_admin_org_member=True,
+        is_admin_org_member=user.organization_is_super_admin,
         authorization=_authorization(user.id, principals_stamp),
         credential="jwt",
-        scope_organization_id=None,
+        scope_organization_id=scope,
         claims=claims,
     )
 

@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 
 from applications.models import Application
-from applications.models import Client as OAuthClient
 from organizations.models import Organization, User, UserStatus
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Permission, Role, RolePermission, UserRole
@@ -184,7 +183,7 @@ def test_roles_combine_their_permissions(api_as):
     assert api.post(ORGS, new_org_body()).status_code == 201
 
 
-# -- tenant users ----------------------------------------------------------------------------------
+# -- tenant users (tenant administrators: tests/test_tenant_administrators.py) ---------------------
 
 
 def tenant_login(user: User, client_id: str = "tenant-cli") -> ApiClient:
@@ -198,25 +197,12 @@ def tenant_login(user: User, client_id: str = "tenant-cli") -> ApiClient:
     return ApiClient(client, response.json()["access_token"])
 
 
-def test_a_tenant_users_token_does_not_open_the_admin_api(tenant_user):
+def test_a_token_for_a_tenant_applications_client_does_not_open_the_admin_api(tenant_user):
     assert_unauthorized(tenant_login(tenant_user).get(ORGS))
 
 
-def test_a_tenant_user_holding_porta_roles_still_cannot_use_the_admin_api(tenant_user):
+def test_a_tenant_applications_token_stays_shut_out_even_when_its_user_holds_porta_roles(tenant_user):
+    """Only a client of the porta-admin application gets admin API tokens: one a tenant
+    application received cannot be replayed there, whoever it was issued to."""
     UserRole.objects.create(user=tenant_user, role=admin_role("porta-super-admin"))
     assert_unauthorized(tenant_login(tenant_user).get(ORGS))
-
-
-def test_a_tenant_token_from_a_porta_admin_application_client_does_not_open_the_admin_api(tenant_user):
-    OAuthClient.objects.create(
-        organization=tenant_user.organization,
-        application=Application.objects.get(slug=ADMIN_APP_SLUG),
-        client_id="tenant-admin-cli",
-        client_name="Tenant admin CLI",
-        client_type="public",
-        application_type="native",
-        grant_types=["password"],
-        token_endpoint_auth_method="none",
-    )
-    UserRole.objects.create(user=tenant_user, role=admin_role("porta-super-admin"))
-    assert_unauthorized(tenant_login(tenant_user, "tenant-admin-cli").get(ORGS))

@@ -1,5 +1,8 @@
-"""The BOLA matrix: a real ``porta_pat_`` key of organization A against every route of the admin
-API, with nothing but the key's organization standing between it and organization B.
+"""The BOLA matrix: every organization-scoped principal of organization A against every route of
+the admin API, with nothing but A standing between it and organization B. The principals are a
+real ``porta_pat_`` key of A and a tenant administrator of A (a user of A signed in at A's issuer
+through a client of the porta-admin application). Both hold ``porta-super-admin``, so no missing
+permission can hide a tenancy hole: only the organization scope refuses them.
 
 The routes come from the admin URL router itself, so an endpoint added later is in the matrix the
 day it is registered:
@@ -31,13 +34,14 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from applications.models import Application, ClientSecret
+from applications.models import ADMIN_APP_SLUG, Application, ClientSecret
 from applications.models import Client as OAuthClient
 from audit.models import AuditEntry
 from courier.models import Message
 from organizations.models import Organization, User
 from porta.api_urls import router
 from porta.core.tokens import keyed_hash
+from rbac.models import Role, UserRole
 from tests.conftest import ApiClient, post_form
 from tests.factories import JobFactory, OrganizationFactory
 
@@ -99,7 +103,8 @@ NESTED = [r for r in SCOPED if "organization_id" in r.kwargs and len(r.kwargs) >
 class World:
     home: Organization
     foreign: Organization
-    key: ApiClient
+    #: The organization-scoped principals of ``home``, by name: each must be refused alike.
+    callers: dict[str, ApiClient]
     foreign_user: User
     foreign_client: OAuthClient
     foreign_secret: ClientSecret
@@ -187,7 +192,33 @@ def world(api) -> World:
     assert response.status_code == 201, response.content
     secret = response.json()["secret"]
     assert secret.startswith("porta_pat_")
-    return World(home, foreign, ApiClient(Client(), secret), b["user"], b["client"], b["secret"])
+    callers = {"porta_pat key": ApiClient(Client(), secret), "tenant administrator": tenant_admin(home)}
+    return World(home, foreign, callers, b["user"], b["client"], b["secret"])
+
+
+def tenant_admin(organization: Organization) -> ApiClient:
+    """A user of ``organization`` holding porta-super-admin, with a token from its own issuer
+    obtained by a client of the porta-admin application registered there."""
+    admin_app = Application.objects.get(slug=ADMIN_APP_SLUG)
+    OAuthClient.objects.create(
+        organization=organization, application=admin_app, client_id=f"admin-cli-{organization.slug}",
+        client_name="Admin CLI", client_type="public", application_type="native",
+        grant_types=["password"], token_endpoint_auth_method="none",
+    )  # fmt: skip
+    email = f"admin@{organization.slug}.example"
+    user = User(organization=organization, email=email)
+    user.set_password(_PASSWORD)
+    user.save()
+    UserRole.objects.create(user=user, role=Role.objects.get(application=admin_app, slug="porta-super-admin"))
+    client = Client()
+    response = post_form(
+        client,
+        f"/{organization.slug}/auth/token",
+        {"grant_type": "password", "client_id": f"admin-cli-{organization.slug}", "username": email,
+         "password": _PASSWORD},
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    return ApiClient(client, response.json()["access_token"])
 
 
 def _foreign_row(viewset: type, world: World) -> str:
@@ -259,10 +290,10 @@ def send(api: ApiClient, method: str, path: str, body: dict[str, Any] | None = N
     return getattr(api, method)(path)
 
 
-def assert_unchanged(before: dict[str, str]) -> None:
+def assert_unchanged(before: dict[str, str], caller: str) -> None:
     after = database_digest()
     changed = sorted(table for table in before if before[table] != after.get(table))
-    assert not changed, f"tables changed: {changed}"
+    assert not changed, f"{caller}: tables changed: {changed}"
 
 
 # -- the matrix ----------------------------------------------------------------------------------
@@ -291,40 +322,45 @@ def test_every_organization_scoped_collection_write_has_a_foreign_body():
 @pytest.mark.parametrize("route", SCOPED, ids=lambda r: r.id)
 def test_a_foreign_id_is_404_and_changes_nothing(route: Route, world: World):
     path = route.path(foreign_values(route, world))
-    before = database_digest()
-    response = send(world.key, route.method, path)
-    assert response.status_code == 404, (path, response.content)
-    assert response.json()["error"] == "NotFound"
-    assert_unchanged(before)
+    for name, caller in world.callers.items():
+        before = database_digest()
+        response = send(caller, route.method, path)
+        assert response.status_code == 404, (name, path, response.content)
+        assert response.json()["error"] == "NotFound"
+        assert_unchanged(before, name)
 
 
 @pytest.mark.parametrize("route", NESTED, ids=lambda r: r.id)
 def test_a_foreign_row_under_the_own_organization_is_404_and_changes_nothing(route: Route, world: World):
     path = route.path(foreign_values(route, world, own_parent=True))
-    before = database_digest()
-    response = send(world.key, route.method, path)
-    assert response.status_code == 404, (path, response.content)
-    assert_unchanged(before)
+    for name, caller in world.callers.items():
+        before = database_digest()
+        response = send(caller, route.method, path)
+        assert response.status_code == 404, (name, path, response.content)
+        assert_unchanged(before, name)
 
 
 @pytest.mark.parametrize("route", COLLECTION_READS, ids=lambda r: r.id)
 def test_a_list_shows_no_foreign_row(route: Route, world: World):
-    response = world.key.get(route.path({}), {"pageSize": 100})
-    content = b"".join(response.streaming_content) if response.streaming else response.content  # exports
-    assert response.status_code == 200, content
-    assert orjson.loads(content)["data"], "the organization's own rows are listed"
-    text = content.decode()
-    leaked = [pk for pk in world.foreign_ids() if pk in text]
-    assert not leaked, f"{route.id} shows rows of another organization: {leaked}"
+    foreign_ids = world.foreign_ids()
+    for name, caller in world.callers.items():
+        response = caller.get(route.path({}), {"pageSize": 100})
+        content = b"".join(response.streaming_content) if response.streaming else response.content  # exports
+        assert response.status_code == 200, (name, content)
+        assert orjson.loads(content)["data"], f"{name}: the organization's own rows are listed"
+        text = content.decode()
+        leaked = [pk for pk in foreign_ids if pk in text]
+        assert not leaked, f"{route.id} shows {name} rows of another organization: {leaked}"
 
 
 @pytest.mark.parametrize("route", COLLECTION_WRITES, ids=lambda r: r.id)
 def test_a_write_naming_a_foreign_row_is_404_and_changes_nothing(route: Route, world: World):
     body = FOREIGN_BODIES[(route.viewset.__name__, route.action)](world)
-    before = database_digest()
-    response = send(world.key, route.method, route.path({}), body)
-    assert response.status_code == 404, response.content
-    assert_unchanged(before)
+    for name, caller in world.callers.items():
+        before = database_digest()
+        response = send(caller, route.method, route.path({}), body)
+        assert response.status_code == 404, (name, response.content)
+        assert_unchanged(before, name)
 
 
 @pytest.mark.parametrize("route", GLOBAL, ids=lambda r: r.id)
@@ -332,14 +368,17 @@ def test_a_global_resource_is_403_and_changes_nothing(route: Route, world: World
     values = {
         name: str(world.home.id) if name == "organization_id" else str(uuid.uuid4()) for name in route.kwargs
     }
-    before = database_digest()
-    response = send(world.key, route.method, route.path(values), {"name": "x", "slug": "planted"})
-    assert response.status_code == 403, response.content
-    assert response.json()["error"] == "Forbidden"
-    assert_unchanged(before)
+    for name, caller in world.callers.items():
+        before = database_digest()
+        response = send(caller, route.method, route.path(values), {"name": "x", "slug": "planted"})
+        assert response.status_code == 403, (name, response.content)
+        assert response.json()["error"] == "Forbidden"
+        assert_unchanged(before, name)
 
 
-def test_the_key_reads_its_own_organization(world: World):
-    assert world.key.get(f"{PREFIX}organizations/{world.home.id}").status_code == 200
-    assert world.key.get(f"{PREFIX}organizations/{world.foreign.id}").status_code == 404
+@pytest.mark.parametrize("name", ["porta_pat key", "tenant administrator"])
+def test_each_principal_reads_its_own_organization(world: World, name: str):
+    caller = world.callers[name]
+    assert caller.get(f"{PREFIX}organizations/{world.home.id}").status_code == 200
+    assert caller.get(f"{PREFIX}organizations/{world.foreign.id}").status_code == 404
     assert AuditEntry.objects.filter(organization_id=world.foreign.id).exists()

@@ -207,9 +207,17 @@ def test_another_organizations_issuer_is_401(super_admin, tenant):
     assert_unauthorized(call_with(signed_by_porta(super_admin, issuer=issuer_for(tenant.slug))))
 
 
-def test_a_tenant_users_token_with_the_admin_audience_is_401(tenant):
+def test_a_tenant_users_token_claiming_the_admin_issuer_is_401(tenant):
     user = User.objects.create(organization=tenant, email="someone@tenant.example")
-    assert_unauthorized(call_with(signed_by_porta(user, issuer=issuer_for(tenant.slug))))
+    assert_unauthorized(call_with(signed_by_porta(user)))
+
+
+def test_a_tenant_users_token_with_the_admin_audience_but_no_admin_role_is_403(tenant):
+    """Authenticated (a tenant administrator's token has this shape), but not an administrator."""
+    user = User.objects.create(organization=tenant, email="someone@tenant.example")
+    response = call_with(signed_by_porta(user, issuer=issuer_for(tenant.slug)))
+    assert response.status_code == 403, response.content
+    assert response.json()["message"] == "Admin role required"
 
 
 def test_an_issuer_outside_porta_is_401(super_admin):

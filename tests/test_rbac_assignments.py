@@ -8,7 +8,7 @@ from django.test import Client
 
 from applications.models import Application
 from audit.models import AuditEntry
-from organizations.models import User
+from organizations.models import Organization, User
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Permission, Role, RolePermission, UserRole
 from tests.conftest import ApiClient, issue_token
@@ -273,6 +273,17 @@ def test_a_super_admin_can_lose_the_role_while_another_active_one_remains(api, s
 def test_a_suspended_super_admin_does_not_count_as_the_one_that_remains(api, super_admin, make_admin):
     other = make_admin("porta-super-admin")
     User.objects.filter(pk=other.pk).update(status="suspended")
+
+    response = api.delete(user_roles_url(super_admin), {"roleIds": [str(admin_role("porta-super-admin").id)]})
+
+    assert response.status_code == 409
+
+
+def test_a_tenant_user_holding_porta_super_admin_does_not_count_as_the_one_that_remains(api, super_admin):
+    """A tenant's administrator acts only on their own organization (tests/test_tenant_administrators.py)."""
+    tenant = Organization.objects.create(name="Acme", slug="acme")
+    tenant_admin = User.objects.create(organization=tenant, email="admin@acme.example")
+    UserRole.objects.create(user=tenant_admin, role=admin_role("porta-super-admin"))
 
     response = api.delete(user_roles_url(super_admin), {"roleIds": [str(admin_role("porta-super-admin").id)]})
 

@@ -18,7 +18,9 @@ class AdminPermission(BasePermission):
         principal = request.auth
         if not isinstance(principal, Principal):
             raise NotAuthenticated("Authentication required")
-        if not principal.is_admin_org_member:
+        if not principal.is_admin_org_member and principal.scope_organization_id is None:
+            # Outside the admin organization only a credential scoped to one organization (a
+            # tenant administrator's token) may act, and only there.
             raise PermissionDenied("Admin access requires membership in the admin organization")
         if not principal.authorization.roles:
             raise PermissionDenied("Admin role required")

@@ -74,14 +74,17 @@ def user_roles_assign(
 
 
 def _active_super_admins_after(removing_user: User) -> int:
-    """Active users who would still hold a super-admin role once ``removing_user`` loses theirs.
-    Their rows are locked, so two concurrent removals cannot both pass."""
+    """Active users of the super-admin organization who would still hold a super-admin role once
+    ``removing_user`` loses theirs (a tenant's user holding one administers only their own
+    organization, so cannot be the one that remains). Their rows are locked, so two concurrent
+    removals cannot both pass."""
     holders = (
         UserRole.objects.select_for_update()
         .filter(
             role__application__slug=ADMIN_APP_SLUG,
             role__slug__in=SUPER_ADMIN_ROLES,
             user__status="active",
+            user__organization__is_super_admin=True,
         )
         .exclude(user=removing_user)
         .values_list("user_id", flat=True)
