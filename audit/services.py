@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from prometheus_client import Counter
 
 from audit.models import AuditEntry
 from porta.core.context import Actor, current_request_context
+from porta.core.db import copy_rows, copy_supported, json_value
 
 AUDIT_WRITES = Counter("porta_audit_writes_total", "Audit entries committed", ["event_type"])
 
@@ -84,8 +86,25 @@ def record(**fields: Any) -> AuditEntry:
 
 
 def record_many(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
-    """Append a batch of entries (from ``entry``) with one INSERT per thousand, inside the
-    transaction of the changes they describe. (As before this helper existed, batch entries
-    are not counted in ``porta_audit_writes_total``.)"""
+    """Append a batch of entries (from ``entry``) with one ``COPY`` (one INSERT per thousand
+    where the database has no COPY), inside the transaction of the changes they describe. (As
+    before this helper existed, batch entries are not counted in ``porta_audit_writes_total``.)"""
     _require_transaction("record_many")
-    return AuditEntry.objects.bulk_create(list(entries), batch_size=1000)
+    entries = list(entries)
+    if not copy_supported():
+        return AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    columns = [field.column for field in AuditEntry._meta.concrete_fields]
+    attnames = [field.attname for field in AuditEntry._meta.concrete_fields]
+    metadata, ip_address = attnames.index("metadata"), attnames.index("ip_address")
+
+    def row(new: AuditEntry) -> list[Any]:
+        new.created_at = new.created_at or timezone.now()  # as auto_now_add stamps it, one per entry
+        values = [getattr(new, attname) for attname in attnames]
+        values[metadata] = json_value(values[metadata])
+        values[ip_address] = values[ip_address] or None  # as the field saves a blank address
+        return values
+
+    copy_rows(AuditEntry, columns, (row(new) for new in entries))
+    for new in entries:
+        new._state.adding = False
+    return entries

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from organizations import extensions
 from organizations.models import Organization, User, UserStatus
 from organizations.services import organization_accepting_members
 from porta.core.context import Actor
+from porta.core.db import copy_rows, copy_supported, json_value
 from porta.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from porta.core.hashers import hash_passwords
 from porta.core.invalidation import principals_changed, rows_changed
@@ -283,12 +285,19 @@ def user_batch_create(*, actor: Actor, organization: Organization, items: list[d
     return _batch_insert(actor=actor, organization=organization, items=items)
 
 
-@transaction.atomic
-def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[str, Any]]) -> list[dict]:
-    _require_accepting(organization)
-    results: list[dict[str, Any]] = [{"index": i} for i in range(len(items))]
-    emails = {item["email"].lower() for item in items if "_error" not in item}
-    external_ids = {item["external_id"] for item in items if "_error" not in item and item.get("external_id")}
+#: How often a batch re-checks and retries when a parallel write takes one of its emails or
+#: external ids between the check and the insert (each retry needs a new parallel commit).
+BATCH_RETRIES = 10
+_USER_FIELDS = User._meta.concrete_fields
+_USER_ATTNAMES = [field.attname for field in _USER_FIELDS]
+_USER_JSON = [i for i, field in enumerate(_USER_FIELDS) if field.get_internal_type() == "JSONField"]
+
+
+def _taken(organization: Organization, items: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """The batch's emails (lower-cased) and external ids already in the organization: one query
+    per key."""
+    emails = {item["email"].lower() for item in items}
+    external_ids = {item["external_id"] for item in items if item.get("external_id")}
     taken_emails = set(
         User.objects.filter(organization=organization)
         .annotate(e=Lower("email"))
@@ -299,9 +308,48 @@ def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[
         User.objects.filter(organization=organization, external_id__in=external_ids).values_list(
             "external_id", flat=True
         )
+    ) if external_ids else set()  # fmt: skip
+    return taken_emails, taken_external
+
+
+def _user_defaults() -> tuple[dict[str, Any], list[Any]]:
+    """The model's defaults: constant ones once per batch, callable ones (the id) per row."""
+    constant = {
+        f.attname: f.get_default() for f in _USER_FIELDS if f.has_default() and not callable(f.default)
+    }
+    per_row = [f for f in _USER_FIELDS if f.has_default() and callable(f.default)]
+    return constant, per_row
+
+
+def _user_values(organization: Organization, item: dict[str, Any], now, defaults) -> list[Any]:
+    """A new user's column values in ``_USER_FIELDS`` order: the item's fields over the
+    model's defaults, as ``User(...)`` and ``save()`` would store them."""
+    constant, per_row = defaults
+    values = {**constant, **{field.attname: field.get_default() for field in per_row}}
+    values.update({k: v for k, v in item.items() if k in UPDATABLE_FIELDS})
+    values.update(
+        organization_id=organization.id,
+        email=item["email"],
+        email_verified=item.get("email_verified", False),
+        created_at=now,
+        updated_at=now,
     )
-    now = timezone.now()
-    users: list[User] = []
+    if item.get("password_hash") is not None:
+        values.update(password=item["password_hash"], password_changed_at=now)
+    else:
+        values["password"] = make_password(None)
+    return [values.get(attname) for attname in _USER_ATTNAMES]
+
+
+def _batch_rows(
+    organization: Organization, items: list[dict[str, Any]], now
+) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """Per-item results and the rows to insert, against what the organization holds now."""
+    results: list[dict[str, Any]] = [{"index": i} for i in range(len(items))]
+    valid = [item for item in items if "_error" not in item]
+    taken_emails, taken_external = _taken(organization, valid) if valid else (set(), set())
+    rows: list[list[Any]] = []
+    defaults = _user_defaults()
     for index, item in enumerate(items):
         if "_error" in item:
             results[index]["error"] = item["_error"]
@@ -321,26 +369,50 @@ def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[
         taken_emails.add(email_key)
         if external_id:
             taken_external.add(external_id)
-        fields = {k: v for k, v in item.items() if k in UPDATABLE_FIELDS}
-        user = User(
-            organization=organization,
-            email=item["email"],
-            email_verified=item.get("email_verified", False),
-            created_at=now,
-            updated_at=now,
-            **fields,
-        )
-        if item.get("password_hash") is not None:
-            user.password = item["password_hash"]
-            user.password_changed_at = now
-        else:
-            user.set_unusable_password()
-        users.append(user)
-        results[index]["id"] = str(user.id)
-    if users:
-        User.objects.bulk_create(users, batch_size=1000)
-        AUDITED.record_created_many("user.batch.created", actor=actor, rows=users)
-        rows_changed(AuditEntry)
-        rows_changed(User)
-        principals_changed()
+        rows.append(_user_values(organization, item, now, defaults))
+        results[index]["id"] = str(rows[-1][_USER_ATTNAMES.index("id")])
+    return results, rows
+
+
+@transaction.atomic
+def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[str, Any]]) -> list[dict]:
+    _require_accepting(organization)
+    now = timezone.now()
+    for attempt in range(BATCH_RETRIES + 1):
+        results, rows = _batch_rows(organization, items, now)
+        if not rows:
+            return results
+        try:
+            # A savepoint: a parallel create that commits one of these emails first fails this
+            # COPY only; the batch checks again and its item becomes a 409.
+            with transaction.atomic():
+                _insert_users(rows)
+            break
+        except (IntegrityError, OperationalError) as exc:
+            if attempt == BATCH_RETRIES or not _is_race(exc):
+                raise
+    users = [User.from_db(None, _USER_ATTNAMES, row) for row in rows]
+    AUDITED.record_created_many("user.batch.created", actor=actor, rows=users)
+    rows_changed(AuditEntry)
+    rows_changed(User)
+    principals_changed()
     return results
+
+
+def _insert_users(rows: list[list[Any]]) -> None:
+    if not copy_supported():
+        User.objects.bulk_create([User.from_db(None, _USER_ATTNAMES, row) for row in rows], batch_size=1000)
+        return
+    # Sorted by email, so two batches that share emails wait on each other in one order.
+    email = _USER_ATTNAMES.index("email")
+    ordered = sorted(rows, key=lambda row: row[email].lower())
+    copy_rows(
+        User,
+        [field.column for field in _USER_FIELDS],
+        ([json_value(v) if i in _USER_JSON else v for i, v in enumerate(row)] for row in ordered),
+    )
+
+
+def _is_race(exc: Exception) -> bool:
+    """A unique violation or a deadlock: what a parallel write of the same email can cause."""
+    return getattr(exc.__cause__, "sqlstate", None) in {"23505", "40P01"}
