@@ -3,9 +3,11 @@ transaction each."""
 
 from __future__ import annotations
 
+import secrets
+from types import SimpleNamespace
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -290,6 +292,7 @@ def user_batch_create(*, actor: Actor, organization: Organization, items: list[d
 BATCH_RETRIES = 10
 _USER_FIELDS = User._meta.concrete_fields
 _USER_ATTNAMES = [field.attname for field in _USER_FIELDS]
+_USER_ID = _USER_ATTNAMES.index("id")
 _USER_JSON = [i for i, field in enumerate(_USER_FIELDS) if field.get_internal_type() == "JSONField"]
 
 
@@ -337,8 +340,14 @@ def _user_values(organization: Organization, item: dict[str, Any], now, defaults
     if item.get("password_hash") is not None:
         values.update(password=item["password_hash"], password_changed_at=now)
     else:
-        values["password"] = make_password(None)
+        values["password"] = _unusable_password()
     return [values.get(attname) for attname in _USER_ATTNAMES]
+
+
+def _unusable_password() -> str:
+    """What ``set_unusable_password`` stores (the prefix and 40 random characters), from one
+    call to the CSPRNG instead of forty (``make_password(None)`` takes 0.2 ms a user)."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
 
 
 def _batch_rows(
@@ -370,7 +379,7 @@ def _batch_rows(
         if external_id:
             taken_external.add(external_id)
         rows.append(_user_values(organization, item, now, defaults))
-        results[index]["id"] = str(rows[-1][_USER_ATTNAMES.index("id")])
+        results[index]["id"] = str(rows[-1][_USER_ID])
     return results, rows
 
 
@@ -391,7 +400,8 @@ def _batch_insert(*, actor: Actor, organization: Organization, items: list[dict[
         except (IntegrityError, OperationalError) as exc:
             if attempt == BATCH_RETRIES or not _is_race(exc):
                 raise
-    users = [User.from_db(None, _USER_ATTNAMES, row) for row in rows]
+    # The audit reads the new rows' attributes; a namespace is a tenth of the cost of a User.
+    users = (SimpleNamespace(pk=row[_USER_ID], **dict(zip(_USER_ATTNAMES, row, strict=True))) for row in rows)
     AUDITED.record_created_many("user.batch.created", actor=actor, rows=users)
     rows_changed(AuditEntry)
     rows_changed(User)
