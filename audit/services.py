@@ -127,7 +127,8 @@ def record_rows(
 ) -> None:
     """Append one entry per ``(organization_id, target_id, changes, metadata)`` (a batch import's
     rows), the same entries as ``record_many(entry(...) for …)`` writes, with one ``COPY`` and
-    no model instance per entry: building one costs more than writing it."""
+    no model instance per entry: building one costs more than writing it. ``changes`` come from
+    ``diff``, whose values are JSON-ready already."""
     _require_transaction("record_rows")
     if not copy_supported():
         record_many(
@@ -157,7 +158,9 @@ def record_rows(
             "created_at": timezone.now(),  # as auto_now_add stamps it, one clock reading per entry
             "organization_id": organization,
             "target_id": str(target or ""),
-            "metadata": json_value(_payload(changes, metadata)),
+            "metadata": json_value(
+                {**_jsonable(metadata or {}), **({"changes": changes} if changes else {})}
+            ),
         }
         return [values[field.attname] for field in fields]
 

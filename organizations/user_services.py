@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -299,19 +299,26 @@ _USER_JSON = [i for i, field in enumerate(_USER_FIELDS) if field.get_internal_ty
 def _taken(organization: Organization, items: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """The batch's emails (lower-cased) and external ids already in the organization: one query
     per key."""
-    emails = {item["email"].lower() for item in items}
-    external_ids = {item["external_id"] for item in items if item.get("external_id")}
-    taken_emails = set(
-        User.objects.filter(organization=organization)
-        .annotate(e=Lower("email"))
-        .filter(e__in=emails)
-        .values_list("e", flat=True)
-    )
-    taken_external = set(
-        User.objects.filter(organization=organization, external_id__in=external_ids).values_list(
-            "external_id", flat=True
+    emails = list({item["email"].lower() for item in items})
+    external_ids = list({item["external_id"] for item in items if item.get("external_id")})
+    if not copy_supported():  # SQLite: the ORM's IN lists
+        users = User.objects.filter(organization=organization)
+        taken_emails = set(users.annotate(e=Lower("email")).filter(e__in=emails).values_list("e", flat=True))
+        taken_external = set(users.filter(external_id__in=external_ids).values_list("external_id", flat=True))
+        return taken_emails, taken_external
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        # lower(email) = ANY(array): one parameter for the whole batch, on the unique index.
+        cursor.execute(
+            f"SELECT lower(email) FROM {table} WHERE organization_id = %s AND lower(email) = ANY(%s)",
+            [organization.id, emails],
         )
-    ) if external_ids else set()  # fmt: skip
+        taken_emails = {email for (email,) in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT external_id FROM {table} WHERE organization_id = %s AND external_id = ANY(%s)",
+            [organization.id, external_ids],
+        )
+        taken_external = {external_id for (external_id,) in cursor.fetchall()}
     return taken_emails, taken_external
 
 
