@@ -43,6 +43,13 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, A
     }
 
 
+def created_changes(after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``diff({}, after)`` in one pass: every field that is not null, from nothing."""
+    return {
+        key: {"before": None, "after": _jsonable(value)} for key, value in after.items() if value is not None
+    }
+
+
 def entry(
     *,
     event_type: str,

@@ -132,7 +132,7 @@ class Audited:
             actor=actor,
             target_type=self.target_type,
             rows=(
-                (self.organization(row), self.target_id(row), audit.diff({}, self.snapshot(row)),
+                (self.organization(row), self.target_id(row), audit.created_changes(self.snapshot(row)),
                  self._metadata(row, None))
                 for row in rows
             ),

@@ -327,7 +327,8 @@ def _user_defaults() -> tuple[dict[str, Any], list[Any]]:
     constant = {
         f.attname: f.get_default() for f in _USER_FIELDS if f.has_default() and not callable(f.default)
     }
-    per_row = [f for f in _USER_FIELDS if f.has_default() and callable(f.default)]
+    given = {"created_at", "updated_at"}  # set from the batch's clock reading
+    per_row = [f for f in _USER_FIELDS if f.has_default() and callable(f.default) and f.attname not in given]
     return constant, per_row
 
 

@@ -57,11 +57,11 @@ def _open_create(database: psycopg.Connection, org: Organization, email: str) ->
     )
 
 
-def _wait_until_a_copy_waits_on_a_lock(database: psycopg.Connection) -> None:
+def _wait_until_the_batch_waits_on_a_lock() -> None:
     with psycopg.connect(server_env()["DATABASE_URL"], autocommit=True) as watcher:
         for _ in range(600):
             waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY%%'"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
             ).fetchone()[0]
             if waiting:
                 return
@@ -75,7 +75,7 @@ def _race(server, org: Organization, commit: bool) -> requests.Response:
     with psycopg.connect(server_env()["DATABASE_URL"]) as database, ThreadPoolExecutor(1) as pool:
         _open_create(database, org, "race@acme.example")
         answer = pool.submit(_post_batch, server, org, ["RACE@acme.example", "calm@acme.example"])
-        _wait_until_a_copy_waits_on_a_lock(database)
+        _wait_until_the_batch_waits_on_a_lock()
         database.commit() if commit else database.rollback()
         return answer.result(timeout=120)
 
