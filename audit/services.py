@@ -101,27 +101,27 @@ def record(**fields: Any) -> AuditEntry:
 
 
 def record_many(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
-    """Append a batch of entries (from ``entry``) with one ``COPY`` (one INSERT per thousand
-    where the database has no COPY), inside the transaction of the changes they describe. (As
-    before this helper existed, batch entries are not counted in ``porta_audit_writes_total``.)"""
+    """Append a batch of entries (from ``entry``) inside the transaction of the changes they
+    describe: on PostgreSQL with one ``COPY`` (a bulk job writes a thousand entries per chunk, and
+    COPY takes them several times faster than a multi-row INSERT), elsewhere with one INSERT per
+    thousand. (As before this helper existed, batch entries are not counted in
+    ``porta_audit_writes_total``.)"""
     _require_transaction("record_many")
     entries = list(entries)
-    if not copy_supported():
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql" or not entries:
         return AuditEntry.objects.bulk_create(entries, batch_size=1000)
-    columns = [field.column for field in AuditEntry._meta.concrete_fields]
-    attnames = [field.attname for field in AuditEntry._meta.concrete_fields]
-    metadata, ip_address = attnames.index("metadata"), attnames.index("ip_address")
-
-    def row(new: AuditEntry) -> list[Any]:
-        new.created_at = new.created_at or timezone.now()  # as auto_now_add stamps it, one per entry
-        values = [getattr(new, attname) for attname in attnames]
-        values[metadata] = json_value(values[metadata])
-        values[ip_address] = values[ip_address] or None  # as the field saves a blank address
-        return values
-
-    copy_rows(AuditEntry, columns, (row(new) for new in entries))
+    fields = AuditEntry._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for new in entries:
+            copy.write_row(
+                [field.get_db_prep_save(field.pre_save(new, True), connection) for field in fields]
+            )
     for new in entries:
         new._state.adding = False
+        new._state.db = connection.alias
     return entries
 
 

@@ -29,7 +29,7 @@ from courier.services import message_enqueue
 from organizations import user_services
 from organizations.models import Invitation, Organization, User, UserStatus
 from organizations.services import organization_accepting_members
-from porta.core import onetime
+from porta.core import liveconfig, onetime
 from porta.core.context import Actor
 from porta.core.errors import NotFound, ValidationFailed
 from rbac.admin_roles import ADMIN_APP_SLUG
@@ -38,8 +38,6 @@ from rbac.models import Role
 from rbac.selectors import AdminAuthorization
 from rbac.services import assignments as assignment_services
 from recovery.services import password_problems
-
-INVITATION_TTL = timedelta(days=7)
 
 
 class InvitationUnavailable(Exception):
@@ -119,7 +117,8 @@ def user_invite(
         user = user_services.user_create(actor=actor, organization=organization, email=email, **fields)
     now = timezone.now()
     Invitation.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-    new = onetime.issue(INVITATION_TTL)
+    ttl = timedelta(seconds=liveconfig.get("invitation_ttl"))
+    new = onetime.issue(ttl)
     token = new.token
     invitation = Invitation.objects.create(
         organization=organization,
@@ -160,7 +159,9 @@ def invitation_context(
         "email": email,
         "invitation_link": f"{settings.PORTA_PUBLIC_URL}/{organization.slug}/auth/accept-invite/{token}",
         "personal_message": personal_message or "",
-        "expires_at": (timezone.now() + INVITATION_TTL).strftime("%Y-%m-%d %H:%M UTC"),
+        "expires_at": (timezone.now() + timedelta(seconds=liveconfig.get("invitation_ttl"))).strftime(
+            "%Y-%m-%d %H:%M UTC"
+        ),
     }
 
 

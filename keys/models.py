@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import models
 
+from porta.core import liveconfig
 from porta.core.ids import uuid7
 
 #: Clock skew tolerated when checking ``exp``/``nbf``; a retired key outlives its last token by it.
@@ -13,8 +13,10 @@ VERIFICATION_LEEWAY_SECONDS = 60
 
 def retired_key_retention() -> datetime.timedelta:
     """How long a retired key keeps verifying: the longest access-token lifetime plus the leeway,
-    so every token it signed has expired before it leaves the JWKS."""
-    return datetime.timedelta(seconds=settings.PORTA_ACCESS_TOKEN_TTL + VERIFICATION_LEEWAY_SECONDS)
+    so every token it signed has expired before it leaves the JWKS. The lifetime is the live
+    ``access_token_ttl``: after lowering it, tokens issued under the longer one may stop verifying
+    early (a retired key leaves sooner), never later."""
+    return datetime.timedelta(seconds=liveconfig.get("access_token_ttl") + VERIFICATION_LEEWAY_SECONDS)
 
 
 class SigningKeyStatus(models.TextChoices):

@@ -29,6 +29,7 @@ from organizations import login_services
 from organizations.login_services import TOKEN_ENDPOINT
 from organizations.models import Organization, OrganizationStatus, User, UserStatus
 from organizations.user_services import AUDITED as USER_AUDITED
+from porta.core import liveconfig
 from porta.core.context import Actor, current_request_context
 from porta.core.metrics import TOKENS_ISSUED
 from porta.core.tokens import keyed_hash, new_secret
@@ -154,7 +155,7 @@ def _issue(
 ):
     # An access token never outlives its session: revoking the session ends every token it holds.
     remaining = int((session.expires_at - timezone.now()).total_seconds())
-    ttl = max(1, min(settings.PORTA_ACCESS_TOKEN_TTL, remaining))
+    ttl = max(1, min(liveconfig.get("access_token_ttl"), remaining))
     try:
         access_token, _claims = sign_access_token(
             subject=str(user.id),
@@ -177,7 +178,7 @@ def _issue(
         organization=organization,
         session=session,
         scope=scope,
-        expires_at=timezone.now() + datetime.timedelta(seconds=settings.PORTA_REFRESH_TOKEN_TTL),
+        expires_at=timezone.now() + datetime.timedelta(seconds=liveconfig.get("refresh_token_ttl")),
     )
     TOKENS_ISSUED.labels(grant_type=grant).inc()
     return TokenResponse(access_token, ttl, refresh_token, scope)

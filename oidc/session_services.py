@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from audit.writes import Audited, Precondition, lock, wire_fields
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
 from organizations.user_services import AUDITED as USER_AUDITED
+from porta.core import liveconfig
 from porta.core.context import Actor
 from porta.core.errors import Conflict
 
@@ -49,7 +49,7 @@ def session_start(*, user, client, organization, ip: str | None, user_agent: str
         user_agent=(user_agent or "")[:512],
         created_at=now,
         last_activity_at=now,
-        expires_at=now + datetime.timedelta(seconds=settings.PORTA_SESSION_LIFESPAN),
+        expires_at=now + datetime.timedelta(seconds=liveconfig.get("session_ttl")),
     )
 
 
@@ -104,7 +104,7 @@ def session_extend(*, actor: Actor, session: Session, precondition: Precondition
     with AUDITED.change(
         "session.extended", actor=actor, row=session, metadata={"userId": str(session.user_id)}
     ):
-        session.expires_at = now + datetime.timedelta(seconds=settings.PORTA_SESSION_LIFESPAN)
+        session.expires_at = now + datetime.timedelta(seconds=liveconfig.get("session_ttl"))
         session.save(update_fields=["expires_at"])
     return session
 

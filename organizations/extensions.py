@@ -7,7 +7,8 @@ users protected from lifecycle actions). Each entry is answered by the owning ap
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,5 +18,6 @@ if TYPE_CHECKING:
 cascade_counters: dict[str, Callable[[Organization], int]] = {}
 #: Sections of a user's GDPR export, by name, each rendered by the app that holds the data.
 user_export_sections: dict[str, Callable[[User], list[dict[str, Any]]]] = {}
-#: Checks that a user may not be suspended, locked or deleted (rbac: the super-admin user).
-protected_user_checks: list[Callable[[User], bool]] = []
+#: The ids of users that may not be suspended, locked or deleted (rbac: the super-admin user);
+#: ids rather than a per-user check so a set-based bulk change can exclude them in one query.
+protected_user_ids: list[Callable[[], Collection[uuid.UUID]]] = []

@@ -2,10 +2,11 @@
 admin login, and recovery codes on the recovery page.
 
 Every check is held to the same rules, so no entrance is softer than another: failure counters
-per client IP and per account (``PORTA_LOGIN_IP_LIMIT`` / ``PORTA_LOGIN_ACCOUNT_LIMIT`` per
-``PORTA_LOGIN_WINDOW``, shared by all entrances), auto-lockout after ``PORTA_MAX_FAILED_LOGINS``
-wrong passwords, a ``user.login.failed`` audit entry for each failed check against an existing
-account (``user.locked`` when it locks), and the ``porta_login_failures_total`` and
+per client IP and per account (``PORTA_LOGIN_IP_LIMIT`` / the live ``login_rate_limit`` per
+``PORTA_LOGIN_WINDOW``, shared by all entrances), auto-lockout after the live ``max_failed_logins``
+wrong passwords (ended by the next login attempt once the live ``lockout_duration`` has passed),
+a ``user.login.failed`` audit entry for each failed check against an existing account
+(``user.locked`` when it locks), and the ``porta_login_failures_total`` and
 ``porta_throttled_requests_total`` metrics. Callers translate the typed refusals into their own
 answer (an OAuth error, an admin form error, a page).
 """
@@ -21,8 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.models import Organization, User, UserStatus
-from organizations.user_services import AUDITED, user_auto_lock
-from porta.core import ratelimit
+from organizations.user_services import AUDITED, auto_lock_expired, user_auto_lock, user_lockout_expire
+from porta.core import liveconfig, ratelimit
 from porta.core.context import Actor, current_request_context
 from porta.core.metrics import LOGIN_FAILURES, THROTTLED_REQUESTS
 from porta.core.tokens import new_secret
@@ -84,7 +85,7 @@ def _counters(organization_id, email: str, ip: str | None) -> list[_Counter]:
             f"login-fail:ip:{ip or 'unknown'}", settings.PORTA_LOGIN_IP_LIMIT, "ip", "from this address"
         ),
         _Counter(
-            f"login-fail:account:{account}", settings.PORTA_LOGIN_ACCOUNT_LIMIT, "account", "for this account"
+            f"login-fail:account:{account}", liveconfig.get("login_rate_limit"), "account", "for this account"
         ),
     ]
 
@@ -123,14 +124,14 @@ def _audit_failure(user: User, *, channel: str, reason: str) -> None:
 @transaction.atomic
 def _register_failure(user: User, *, channel: str, reason: str) -> None:
     """Audit a failed check against an existing account. A wrong password on an active account
-    counts towards the lock; at ``PORTA_MAX_FAILED_LOGINS`` the account locks (auto_lockout)."""
+    counts towards the lock; at the live ``max_failed_logins`` the account locks (auto_lockout)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if reason != "invalid_password" or user.status != UserStatus.ACTIVE:
         _audit_failure(user, channel=channel, reason=reason)
         return
     user.failed_login_count += 1
     user.save(update_fields=["failed_login_count"])
-    if settings.PORTA_AUTO_LOCKOUT and user.failed_login_count >= settings.PORTA_MAX_FAILED_LOGINS:
+    if settings.PORTA_AUTO_LOCKOUT and user.failed_login_count >= liveconfig.get("max_failed_logins"):
         user = user_auto_lock(user=user, channel=channel)
     _audit_failure(user, channel=channel, reason=reason)
 
@@ -159,6 +160,10 @@ def password_login(
         _spend_dummy_check(password)
         _count_failure(counters, channel=channel, reason="unknown_user")
         raise InvalidCredentials("Invalid username or password")
+
+    lockout = liveconfig.get("lockout_duration")
+    if auto_lock_expired(user, duration=lockout):
+        user = user_lockout_expire(user=user, duration=lockout)
 
     def rehash(raw: str) -> None:
         user.set_password(raw)

@@ -103,6 +103,9 @@ class User(AbstractBaseUser, TimestampedModel):
     status = models.CharField(max_length=20, choices=UserStatus.choices, default=UserStatus.ACTIVE)
     status_reason = models.CharField(max_length=500, blank=True, default="")
     failed_login_count = models.PositiveIntegerField(default=0)
+    #: When the account was locked (null unless locked): an automatic lock ends after the live
+    #: ``lockout_duration`` from here.
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -173,9 +173,14 @@ def organization_update_branding(
 
 def _guard_protected(organization: Organization, action: str) -> None:
     if organization.is_super_admin and action in PROTECTED_ACTIONS:
-        raise Forbidden(
-            f"The super-admin organization cannot be {'deleted' if action == 'delete' else action + 'ed'}"
-        )
+        raise Forbidden(protected_refusal(action))
+
+
+_PAST = {"suspend": "suspended", "archive": "archived", "delete": "deleted"}
+
+
+def protected_refusal(action: str) -> str:
+    return f"The super-admin organization cannot be {_PAST.get(action, action + 'ed')}"
 
 
 ORGANIZATION_STATUS = StateMachine(
@@ -198,8 +203,14 @@ def organization_transition(
         action,
         actor=actor,
         precondition=precondition,
-        metadata={"reason": reason} if reason else None,
+        metadata=organization_transition_metadata(action, reason),
     )
+
+
+def organization_transition_metadata(action: str, reason: str | None) -> dict[str, Any] | None:
+    """What the audit entry of an organization transition carries besides the change (bulk jobs
+    that apply the table set-based write the same)."""
+    return {"reason": reason} if reason else None
 
 
 def cascade_counts(organization: Organization) -> dict[str, int]:

@@ -4,6 +4,7 @@ transaction each."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,9 +66,19 @@ AUDITED = Audited(
 )
 
 
+def protected_user_ids() -> frozenset:
+    """The users no lifecycle action in PROTECTED_ACTIONS may touch (the super-admin user), as
+    the apps built on organizations name them."""
+    return frozenset().union(*(ids() for ids in extensions.protected_user_ids))
+
+
 def _guard_protected(user: User, action: str) -> None:
-    if action in PROTECTED_ACTIONS and any(check(user) for check in extensions.protected_user_checks):
-        raise Forbidden(f"Cannot {action} the super-admin user")
+    if action in PROTECTED_ACTIONS and user.id in protected_user_ids():
+        raise Forbidden(protected_refusal(action))
+
+
+def protected_refusal(action: str) -> str:
+    return f"Cannot {action} the super-admin user"
 
 
 def _require_accepting(organization: Organization) -> None:
@@ -158,12 +169,14 @@ def user_update(
 
 
 def _record_reason(user: User, change: Change) -> None:
-    """A user out of service says why; one back in service starts its failed logins afresh."""
+    """A user out of service says why; one back in service starts its failed logins afresh. A
+    lock notes when it began (an automatic one ends ``lockout_duration`` later)."""
     active = change.transition.target == UserStatus.ACTIVE
     user.status_reason = "" if active else (change.reason or "")
     if active:
         user.failed_login_count = 0
-    change.save_fields += ["status_reason", "failed_login_count"]
+    user.locked_at = change.now if change.transition.target == UserStatus.LOCKED else None
+    change.save_fields += ["status_reason", "failed_login_count", "locked_at"]
 
 
 USER_STATUS = StateMachine(
@@ -176,16 +189,51 @@ AUTO_LOCKOUT = StateMachine(
 )
 
 
+#: The end of an automatic lock: the same row of the table as an administrator's unlock.
+LOCKOUT_EXPIRY = StateMachine(
+    noun="user", table={"unlock": USER_TRANSITIONS["unlock"]}, audited=AUDITED, effect=_record_reason
+)
+AUTO_LOCKOUT_REASON = "auto_lockout: too many failed logins"
+
+
 def user_auto_lock(*, user: User, channel: str) -> User:
-    """Lock an active account at ``PORTA_MAX_FAILED_LOGINS`` wrong passwords (the login service)."""
+    """Lock an active account at ``max_failed_logins`` wrong passwords (the login service)."""
     return transition(
         AUTO_LOCKOUT,
         user,
         "lock",
         actor=Actor.system("auto_lockout"),
-        reason="auto_lockout: too many failed logins",
+        reason=AUTO_LOCKOUT_REASON,
         metadata={"reason": "auto_lockout", "channel": channel},
     )
+
+
+def auto_lock_expired(user: User, *, duration: int, now=None) -> bool:
+    """Whether ``user`` holds an automatic lock older than ``duration`` seconds (0: never
+    expires). A lock an administrator set, or one from before locks were timed, never does."""
+    return (
+        user.status == UserStatus.LOCKED
+        and user.status_reason == AUTO_LOCKOUT_REASON
+        and duration > 0
+        and user.locked_at is not None
+        and (now or timezone.now()) - user.locked_at >= timedelta(seconds=duration)
+    )
+
+
+def user_lockout_expire(*, user: User, duration: int) -> User:
+    """End an automatic lock whose ``lockout_duration`` has passed (checked again on the locked
+    row, so two logins racing unlock once); audited as ``user.activated`` by the system."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not auto_lock_expired(locked, duration=duration):
+            return locked
+        return transition(
+            LOCKOUT_EXPIRY,
+            locked,
+            "unlock",
+            actor=Actor.system("auto_lockout"),
+            metadata={"reason": "lockout_expired", "lockoutDuration": duration},
+        )
 
 
 def user_transition(
@@ -197,10 +245,7 @@ def user_transition(
     precondition: Precondition | None = None,
 ) -> User:
     """Apply one row of USER_TRANSITIONS; anything else is a 409 and changes nothing."""
-    if action in REASON_REQUIRED and not (reason or "").strip():
-        raise ValidationFailed(
-            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
-        )
+    require_reason(action, reason)
     return transition(
         USER_STATUS,
         user,
@@ -208,8 +253,22 @@ def user_transition(
         actor=actor,
         precondition=precondition,
         reason=reason,
-        metadata={"action": action, **({"reason": reason} if reason else {})},
+        metadata=user_transition_metadata(action, reason),
     )
+
+
+def require_reason(action: str, reason: str | None) -> None:
+    """The transitions of REASON_REQUIRED say why (the API, the Django admin and bulk alike)."""
+    if action in REASON_REQUIRED and not (reason or "").strip():
+        raise ValidationFailed(
+            f"A reason is required to {action} a user", details={"reason": ["This field is required."]}
+        )
+
+
+def user_transition_metadata(action: str, reason: str | None) -> dict[str, Any]:
+    """What the audit entry of a user transition carries besides the change (bulk jobs that
+    apply the table set-based write the same)."""
+    return {"action": action, **({"reason": reason} if reason else {})}
 
 
 @transaction.atomic

@@ -23,3 +23,11 @@ def connect() -> None:
         post_save.connect(principals_changed, sender=model, dispatch_uid=f"principals-save-{model.__name__}")
         post_delete.connect(principals_changed, sender=model, dispatch_uid=f"principals-del-{model.__name__}")
     m2m_changed.connect(principals_changed, sender=Role.permissions.through, dispatch_uid="principals-m2m")
+    # An organization delete removes its issued keys by cascade: one bump for all of them.
+    post_delete.connect(_issued_keys_removed, sender=Organization, dispatch_uid="issued-keys-org-del")
+
+
+def _issued_keys_removed(**_kwargs) -> None:
+    from issuedkeys.verification import keys_changed
+
+    keys_changed()

@@ -66,6 +66,8 @@ SECRET_KEY = _secret_key or _local["secret_key"]
 PORTA_KEY_ENCRYPTION_KEYS = _keks or [_local["key_encryption_key"]]
 # Pepper for keyed hashes of high-entropy secrets (refresh tokens, client secrets, API keys).
 PORTA_TOKEN_PEPPER = env.secret("PORTA_TOKEN_PEPPER", min_length=32) or SECRET_KEY
+# Peppers of issued API keys (issuedkeys.credentials): the first mints, the others still verify.
+PORTA_API_KEY_PEPPERS = env.secret_list("PORTA_API_KEY_PEPPERS", min_length=32) or [PORTA_TOKEN_PEPPER]
 
 DEBUG = env.bool("PORTA_DEBUG", default=False)
 # Checked here at start; `porta_init` reads them as its defaults (and generates a password if none).
@@ -115,6 +117,14 @@ INSTALLED_APPS = [
     "recovery",
     "apikeys",
     "invitations",
+    "jobs",
+    "bulk",
+    "imports",
+    "stats",
+    "branding",
+    "issuedkeys",
+    "exports",
+    "systemconfig",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +229,7 @@ PASSWORD_HASHERS = [
 if PORTA_ENV == "test":
     # Real argon2id, with a cost that keeps hundreds of logins in the suite fast.
     PASSWORD_HASHERS.insert(0, "testing.hashers.FastArgon2PasswordHasher")
+    INSTALLED_APPS.append("testing.jobkinds.TestJobKindsConfig")  # job kinds the tests run
 SILENCED_SYSTEM_CHECKS = [
     # Emails are unique per organization, not globally; the admin backend resolves the org.
     "auth.W004",
@@ -236,6 +247,45 @@ if not PRODUCTION:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 WHITENOISE_AUTOREFRESH = DEBUG  # re-scanning for static files costs ~40 µs on every request
 
+# Job files (exports' downloads) go through the ``jobs`` storage: local files under the data
+# directory, or an S3-compatible bucket (django-storages, the ``s3`` extra) when a bucket is named,
+# so every web node serves every download. Credentials come from the usual AWS variables.
+PORTA_JOB_FILES_DIR = env.str("PORTA_JOB_FILES_DIR", default=str(DATA_DIR / "job-files"))
+PORTA_JOB_FILES_S3_BUCKET = env.str("PORTA_JOB_FILES_S3_BUCKET", default="")
+PORTA_JOB_FILES_S3_ENDPOINT_URL = env.str("PORTA_JOB_FILES_S3_ENDPOINT_URL", default="")
+PORTA_JOB_FILES_S3_REGION = env.str("PORTA_JOB_FILES_S3_REGION", default="")
+PORTA_JOB_FILE_RETENTION = env.seconds("PORTA_JOB_FILE_RETENTION", default=7 * 24 * 3600)
+_job_files_storage = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PORTA_JOB_FILES_S3_BUCKET,
+            "endpoint_url": PORTA_JOB_FILES_S3_ENDPOINT_URL or None,
+            "region_name": PORTA_JOB_FILES_S3_REGION or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if PORTA_JOB_FILES_S3_BUCKET
+    else {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PORTA_JOB_FILES_DIR},
+    }
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "jobs": _job_files_storage,
+}
+
+# Bulk jobs change this many rows per transaction (one UPDATE, one audit INSERT, one checkpoint).
+PORTA_BULK_CHUNK_SIZE = env.int("PORTA_BULK_CHUNK_SIZE", default=1000, min=1, max=100_000)
+# A streaming export (GET /api/admin/export/...) holds a worker for as long as it streams. One that
+# the planner estimates above this many rows is run as a job instead (202 {jobId}, the file then
+# downloads from the job), so no sync worker streams for minutes; 0 streams every export.
+PORTA_EXPORT_STREAM_MAX_ROWS = env.int("PORTA_EXPORT_STREAM_MAX_ROWS", default=2_000_000, min=0)
+
 # Contract §1: request bodies above 2 MiB are refused with 413.
 PORTA_MAX_BODY_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
@@ -243,6 +293,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = PORTA_MAX_BODY_BYTES
 PORTA_TRUSTED_PROXIES = env.networks("PORTA_TRUSTED_PROXIES")
 PORTA_RATE_LIMIT_WRITES = env.int("PORTA_RATE_LIMIT_WRITES", default=60, min=1)
 PORTA_RATE_LIMIT_WINDOW = env.seconds("PORTA_RATE_LIMIT_WINDOW", default=60)
+# POST /import: a manifest of more items than this is imported by a job (202) rather than in the
+# request (bench/imports.py measures the time an item takes).
+PORTA_IMPORT_SYNC_MAX_ITEMS = env.int("PORTA_IMPORT_SYNC_MAX_ITEMS", default=100, min=0)
+# POSTs that read and change nothing (verifying credentials): not counted as writes.
+PORTA_RATE_LIMIT_READ_POSTS = ("/api/admin/api-keys/verify",)
 PORTA_ACCESS_TOKEN_TTL = env.seconds("PORTA_ACCESS_TOKEN_TTL", default=900)
 PORTA_REFRESH_TOKEN_TTL = env.seconds("PORTA_REFRESH_TOKEN_TTL", default=30 * 24 * 3600)
 # How long a signing key signs before the scheduled rotation replaces it (a duration: 90d, 2160h…).
@@ -251,6 +306,11 @@ PORTA_KEY_ROTATION_PERIOD = env.duration("PORTA_KEY_ROTATION_PERIOD", default="9
 PORTA_SESSION_LIFESPAN = env.seconds("PORTA_SESSION_LIFESPAN", default=24 * 3600)
 PORTA_MAX_FAILED_LOGINS = env.int("PORTA_MAX_FAILED_LOGINS", default=5, min=1)
 PORTA_AUTO_LOCKOUT = env.bool("PORTA_AUTO_LOCKOUT", default=True)
+# Seeds of live settings (/api/admin/config overrides them at run time; porta/core/liveconfig.py).
+PORTA_LOCKOUT_DURATION = env.seconds("PORTA_LOCKOUT_DURATION", default=900, min=0)
+PORTA_AUDIT_RETENTION_DAYS = env.int("PORTA_AUDIT_RETENTION_DAYS", default=90, min=1, max=36_500)
+# Each process checks for changed live settings this often: the bound on how long a change takes.
+PORTA_CONFIG_CHECK_INTERVAL = env.float("PORTA_CONFIG_CHECK_INTERVAL", default=1.0, min=0, max=60)
 PORTA_LOGIN_IP_LIMIT = env.int("PORTA_LOGIN_IP_LIMIT", default=30, min=1)
 PORTA_LOGIN_ACCOUNT_LIMIT = env.int("PORTA_LOGIN_ACCOUNT_LIMIT", default=10, min=1)
 PORTA_LOGIN_WINDOW = env.seconds("PORTA_LOGIN_WINDOW", default=900)
@@ -338,10 +398,27 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {"task": "oidc.tasks.purge_expired_sessions", "schedule": 24 * 3600.0},
     # Admin API key use is noted in Redis per request; this moves lastUsedAt to the database.
     "apikeys-flush-last-used": {"task": "apikeys.tasks.flush_api_key_last_used", "schedule": 60.0},
+    # Issued API key use is noted in Redis per verification; this moves lastUsedAt to the database.
+    "issuedkeys-flush-last-used": {"task": "issuedkeys.tasks.flush_issued_key_last_used", "schedule": 30.0},
     # Courier messages whose task the broker lost (a Redis flush or outage) are queued again.
     "courier-requeue-stranded": {"task": "courier.tasks.requeue_stranded_messages", "schedule": 300.0},
+    # Jobs: hand on those whose task the broker lost; delete job files past their retention.
+    "jobs-requeue-stranded": {"task": "jobs.tasks.requeue_stranded_jobs", "schedule": 300.0},
+    "jobs-purge-expired-files": {"task": "jobs.tasks.purge_expired_job_files", "schedule": 3600.0},
+    # The stats triggers append deltas; this folds them into the tallies /stats reads.
+    "stats-compact-tallies": {"task": "stats.tasks.compact_tallies", "schedule": 60.0},
+    # Daily: delete audit entries older than the live audit_retention_days.
+    "audit-retention": {"task": "systemconfig.tasks.audit_retention_cleanup", "schedule": 24 * 3600.0},
 }
 PORTA_API_KEY_LAST_USED_RESOLUTION = env.float("PORTA_API_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+# Seconds a /stats report is cached per scope (0: computed on every request).
+PORTA_STATS_CACHE_TTL = env.seconds("PORTA_STATS_CACHE_TTL", default=15, min=0)
+# Issued API keys (issuedkeys.verification): the longest a process trusts its copy of a key should
+# a revocation's stamp bump be lost; how often a key's use is noted; self-revocations per IP.
+PORTA_ISSUED_KEY_CACHE_SECONDS = env.float("PORTA_ISSUED_KEY_CACHE_SECONDS", default=5.0, min=0, max=60)
+PORTA_ISSUED_KEY_LAST_USED_RESOLUTION = env.float("PORTA_ISSUED_KEY_LAST_USED_RESOLUTION", default=5.0, min=0)
+PORTA_PUBLIC_REVOKE_RATE_LIMIT = env.int("PORTA_PUBLIC_REVOKE_RATE_LIMIT", default=10, min=1)
+PORTA_PUBLIC_REVOKE_RATE_WINDOW = env.seconds("PORTA_PUBLIC_REVOKE_RATE_WINDOW", default=60)
 
 _log_level = env.choice(
     "PORTA_LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), upper=True

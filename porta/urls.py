@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from invitations import views as invitation_views
+from issuedkeys.api.verify_views import SelfRevokeView
 from oidc import views as oidc_views
 from porta import views
 from porta.core import metrics
@@ -12,6 +13,7 @@ handler500 = "porta.api.database.server_error"
 urlpatterns = [
     path("api/admin/", include("porta.api_urls")),
     path("admin/", admin.site.urls),
+    re_path(r"^api/public/api-keys/revoke/?$", SelfRevokeView.as_view(), name="public-api-key-revoke"),
     re_path(r"^health/alive/?$", views.alive, name="health-alive"),
     re_path(r"^health/ready/?$", views.ready, name="health-ready"),
     re_path(r"^metrics/prometheus/?$", metrics.prometheus_view, name="metrics"),

@@ -23,6 +23,8 @@ _ACTIONS: dict[str, tuple[str, ...]] = {
     "stats": ("read",),
     "export": ("read",),
     "import": ("write",),
+    "job": ("read", "cancel"),
+    "issued-key": ("create", "read", "update", "revoke", "verify"),
 }
 
 ALL_ADMIN_PERMISSIONS: frozenset[str] = frozenset(
@@ -46,13 +48,14 @@ ADMIN_ROLES: dict[str, tuple[str, str, frozenset[str]]] = {
     "porta-org-admin": (
         "Organization admin",
         "Manages organizations",
-        _matching(resources=("org",), extra=("admin:stats:read",)),
+        # Jobs: bulk status changes run as jobs, which their starter follows and may cancel.
+        _matching(resources=("org", "job", "issued-key"), extra=("admin:stats:read",)),
     ),
     "porta-user-admin": (
         "User admin",
         "Manages users, their roles and sessions",
         _matching(
-            resources=("user",),
+            resources=("user", "job"),
             extra=(
                 "admin:role:assign",
                 "admin:role:read",

@@ -7,7 +7,7 @@ class RbacConfig(AppConfig):
     def ready(self) -> None:
         from organizations import extensions
         from rbac.api.serializers import user_roles_export
-        from rbac.selectors import is_super_admin_user
+        from rbac.selectors import super_admin_user_ids
 
         extensions.user_export_sections["roles"] = user_roles_export
-        extensions.protected_user_checks.append(is_super_admin_user)
+        extensions.protected_user_ids.append(super_admin_user_ids)

@@ -28,9 +28,9 @@ def assignments_of_user(user_id: uuid.UUID) -> QuerySet[UserRole]:
     return UserRole.objects.filter(user_id=user_id).select_related("role")
 
 
-def is_super_admin_user(user: User) -> bool:
-    """The super-admin user: the earliest admin of the super-admin organization holding
-    ``porta-super-admin`` (the one ``porta_init`` created)."""
+def super_admin_user_ids() -> frozenset[uuid.UUID]:
+    """The super-admin user (as a set, for the protected-users registry): the earliest admin of
+    the super-admin organization holding ``porta-super-admin`` (the one ``porta_init`` created)."""
     first = (
         UserRole.objects.filter(
             role__application__slug=ADMIN_APP_SLUG,
@@ -41,7 +41,7 @@ def is_super_admin_user(user: User) -> bool:
         .values_list("user_id", flat=True)
         .first()
     )
-    return first is not None and first == user.id
+    return frozenset() if first is None else frozenset({first})
 
 
 def permissions_of_role(role_id: uuid.UUID) -> QuerySet[Permission]:
@@ -189,6 +189,11 @@ _MODEL_RESOURCES = {
     "adminapikey": "key",
     "session": "session",
     "auditentry": "audit",
+    "brandingasset": "org",
+    "tally": "stats",
+    "issuedapikey": "issued-key",
+    "issuedapikeysettings": "issued-key",
+    "configentry": "config",
 }
 #: Where the catalogue names the write differently: revoking a session, minting or revoking a key.
 _ACTION_OVERRIDES = {("session", "update"): "revoke", ("key", "update"): "generate"}

@@ -16,12 +16,11 @@ from django.utils import timezone
 from organizations import login_services
 from organizations.models import User
 from organizations.user_services import AUDITED as USER_AUDITED
-from porta.core import onetime
+from porta.core import liveconfig, onetime
 from porta.core.context import Actor
 from porta.core.tokens import keyed_hash, matches
 from recovery.models import RecoveryKind, RecoveryToken
 
-DEFAULT_EXPIRES_IN = datetime.timedelta(hours=1)
 CODE_DIGITS = 8
 #: Wrong codes entered on a code-protected recovery page before it stops working.
 MAX_CODE_ATTEMPTS = 5
@@ -49,7 +48,7 @@ def recovery_link(user: User, token: str) -> str:
 
 
 def _issue(*, actor: Actor, user: User, kind: str, expires_in: datetime.timedelta | None) -> IssuedRecovery:
-    new = onetime.issue(expires_in or DEFAULT_EXPIRES_IN)
+    new = onetime.issue(expires_in or datetime.timedelta(seconds=liveconfig.get("password_reset_ttl")))
     token = new.token
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}" if kind == RecoveryKind.CODE else None
     with transaction.atomic():

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ def _fresh_shared_state() -> Iterator[None]:
     import keys.tokens
     from authn.authentication import forget_authorizations
     from porta.api import pagination
-    from porta.core import versions
+    from porta.core import liveconfig, versions
 
     client = get_redis()
     if client is not None:
@@ -55,6 +56,7 @@ def _fresh_shared_state() -> Iterator[None]:
     pagination._counts.clear()
     versions._local.clear()
     versions._down_until = 0.0
+    liveconfig.forget()
     forget_authorizations()
     yield
     keys.keyring._keyring = None
@@ -295,6 +297,63 @@ def porta_serve(transactional_db, tmp_path) -> Iterator[Callable[..., ServeProce
 def _database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Starts real `celery -A porta worker` processes (solo pool, Redis as the broker) on the test
+    database, sharing this process's secrets and job-file directory and writing e-mail to files
+    under ``tmp_path/mail``; while the fixture is active this process publishes tasks to the broker
+    instead of running them eagerly. ``start_worker(**env)`` returns the worker's Popen (kill it by
+    PID to simulate a crash); those still running are stopped after the test."""
+    from porta.celery import app as celery_app
+
+    started: list[subprocess.Popen] = []
+
+    def start(**env_overrides: str) -> subprocess.Popen:
+        env = server_env(
+            **{
+                "PORTA_CELERY_EAGER": "false",
+                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+                "PORTA_JOB_FILES_DIR": str(django_settings.PORTA_JOB_FILES_DIR),
+                **env_overrides,
+            }
+        )
+        quiet = ["--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]
+        command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", *quiet]
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
+        started.append(process)
+        return process
+
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False  # this process publishes to the broker instead
+    try:
+        yield start
+    finally:
+        celery_app.conf.task_always_eager = eager
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_for_job(job_id: Any, *statuses: str, seconds: float = 60.0):
+    """The job, re-read until its status is one of ``statuses`` (default: any finished one) or
+    ``seconds`` have passed (then as it is: the caller's assertion on its status fails)."""
+    from jobs.models import FINISHED, Job
+
+    wanted = set(statuses) or set(FINISHED)
+    deadline = time.monotonic() + seconds
+    while True:
+        job = Job.objects.get(pk=job_id)
+        if job.status in wanted or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
 
 
 TENANT_PASSWORD = "admin-password-1"

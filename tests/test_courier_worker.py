@@ -3,67 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message as EmailMessage
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.conf import settings as django_settings
 
 from courier.models import AttemptOutcome, Message
 from courier.services import message_enqueue
-from porta.celery import app as celery_app
 from porta.core.context import Actor
 from testing.servers import free_port
-from tests.conftest import REPO_ROOT, _database_url
 
 #: Seconds after which the broker hands a task of a dead worker to another (short for the test).
 VISIBILITY_TIMEOUT = 5
-
-
-@pytest.fixture
-def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Starts `celery worker` processes on the test database and Redis (by default writing e-mail
-    to files under ``tmp_path/mail``); stops those still running after the test."""
-    started: list[subprocess.Popen] = []
-
-    def start(**env_overrides: str) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": django_settings.REDIS_URL,
-            "PORTA_SECRET_KEY": django_settings.SECRET_KEY,
-            "PORTA_KEY_ENCRYPTION_KEY": ",".join(django_settings.PORTA_KEY_ENCRYPTION_KEYS),
-            "PORTA_ENV": "test",
-            "PORTA_CELERY_EAGER": "false",
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-            **env_overrides,
-        }
-        env.pop("PYTEST_XDIST_WORKER", None)  # the worker must use exactly this Redis database
-        quiet = ["--loglevel", "WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"]
-        command = [sys.executable, "-m", "celery", "-A", "porta", "worker", "--pool", "solo", *quiet]
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
-        started.append(process)
-        return process
-
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False  # this process publishes to the broker instead
-    try:
-        yield start
-    finally:
-        celery_app.conf.task_always_eager = eager
-        for process in started:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
 
 
 class SlowSink:

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from porta.core.durations import parse_duration
+from porta.core.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,23 @@ def test_an_unparsable_duration_is_refused(text):
 def test_a_duration_beyond_ten_years_is_refused():
     with pytest.raises(ValueError, match="too long"):
         parse_duration("999999999d")
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (datetime.timedelta(days=7), "168h"),
+        (datetime.timedelta(hours=17520), "17520h"),
+        (datetime.timedelta(minutes=90), "1h30m"),
+        (datetime.timedelta(seconds=90), "1m30s"),
+        (datetime.timedelta(hours=1, seconds=5), "1h5s"),
+        (datetime.timedelta(0), "0s"),
+    ],
+)
+def test_a_duration_is_written_in_hours_minutes_and_seconds(duration, text):
+    assert format_duration(duration) == text
+
+
+@pytest.mark.parametrize("text", ["90s", "1h30m", "168h", "7d", "1d2h3m4s"])
+def test_a_written_duration_parses_back_to_itself(text):
+    assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)

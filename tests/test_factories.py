@@ -18,6 +18,11 @@ PORTA_APPS = {
     "courier",
     "recovery",
     "audit",
+    "jobs",
+    "stats",
+    "branding",
+    "issuedkeys",
+    "systemconfig",
 }
 
 

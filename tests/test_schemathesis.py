@@ -23,6 +23,7 @@ How it stays bounded, deterministic and meaningful:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import uuid
 import zlib
@@ -46,7 +47,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jobs.services import job_enqueue
 from porta.bootstrap import porta_init
+from porta.core.context import Actor
 from porta.wsgi import application
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ApiClient, issue_token, post_form
 
@@ -169,6 +172,11 @@ def _build_world() -> tuple[str, dict[str, str]]:
     )["id"]
     signing_key = _created(api.post(f"{admin}/keys", {}))["id"]
     audit_entry = _created(api.get(f"{admin}/audit"), "data")[0]["id"]
+    job = job_enqueue(  # runs eagerly at once (no transaction is open here): a job with a file
+        kind="testing.file", actor=Actor.system(), organization_id=org, parameters={"content": "a,b\n"}
+    )
+    logo = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()  # served as image/png
+    _created(api.put(f"{admin}/organizations/{org}/branding/logo", {"data": logo}))
     credential = _created(
         api.post(
             f"{admin}/api-keys", {"name": "fuzzer", "organizationId": None, "roles": ["porta-super-admin"]}
@@ -196,6 +204,7 @@ def _build_world() -> tuple[str, dict[str, str]]:
         "api-keys": other_key,
         "keys": signing_key,
         "audit": audit_entry,
+        "jobs": str(job.id),
     }
     return credential, ids
 

@@ -26,6 +26,7 @@ from audit.transitions import Change, StateMachine, Transition, transition
 from audit.writes import Audited, Precondition, lock, wire_fields
 from organizations.models import Organization
 from organizations.services import organization_accepting_members
+from porta.core import liveconfig
 from porta.core.context import Actor
 from porta.core.errors import Conflict, UnprocessableEntity, ValidationFailed
 from porta.core.tokens import keyed_hash, new_secret
@@ -235,14 +236,18 @@ def client_create(
     scope: str | None = None,
     token_endpoint_auth_method: str | None = None,
     allowed_origins: list[str] | None = None,
-    require_pkce: bool = True,
+    require_pkce: bool | None = None,
     login_methods: list[str] | None = None,
     secret_label: str | None = None,
     client_id: str | None = None,
+    initial_secret: bool = True,
 ) -> tuple[Client, str | None]:
     """Register a client of an active application for an active organization. A confidential
     client gets its first secret at once; the plaintext is returned here and nowhere else.
-    ``client_id`` is generated unless given (porta_init's well-known ``porta-cli``)."""
+    ``client_id`` is generated unless given (porta_init's well-known ``porta-cli``, an imported
+    client's). ``initial_secret=False`` (a manifest import, which never carries or shows secrets)
+    creates a confidential client without one: its admin adds one through ``/secrets``. PKCE is
+    required unless said otherwise, as the live ``require_pkce`` says."""
     organization = _active_organization(organization_id)
     application = _active_application(application_id)
     client = Client(
@@ -260,13 +265,13 @@ def client_create(
         token_endpoint_auth_method=token_endpoint_auth_method
         or ("client_secret_basic" if client_type == "confidential" else "none"),
         allowed_origins=allowed_origins or [],
-        require_pkce=require_pkce,
+        require_pkce=liveconfig.get("require_pkce") if require_pkce is None else require_pkce,
         login_methods=login_methods,
     )
     _validate(client)
     client.save(force_insert=True)
     plaintext, metadata = None, None
-    if client_type == "confidential":
+    if client_type == "confidential" and initial_secret:
         row, plaintext = _new_secret_row(client, label=secret_label or "Initial secret", expires_at=None)
         metadata = {"initialSecretId": row.id}
     AUDITED.record_created("client.created", actor=actor, row=client, metadata=metadata)

@@ -9,7 +9,6 @@ from audit.api.serializers import AuditEntrySerializer
 from audit.api.views import history_response
 from organizations import selectors, services
 from organizations.api.serializers import (
-    BrandingSerializer,
     DeleteResultSerializer,
     OrganizationCreateSerializer,
     OrganizationSerializer,
@@ -26,7 +25,7 @@ from porta.core.errors import ValidationFailed
 
 
 class OrganizationViewSet(PortaViewSet):
-    """Tenants: create, read, update, brand, suspend, archive, delete."""
+    """Tenants: create, read, update, suspend, archive, delete."""
 
     queryset = Organization.objects.all()
     organization_field = "id"
@@ -38,7 +37,6 @@ class OrganizationViewSet(PortaViewSet):
         "update": "admin:org:update",
         "destroy": "admin:org:archive",
         "validate_slug": "admin:org:read",
-        "branding": "admin:org:update",
         "suspend": "admin:org:suspend",
         "activate": "admin:org:suspend",
         "archive": "admin:org:archive",
@@ -112,16 +110,6 @@ class OrganizationViewSet(PortaViewSet):
             )
         problem = services.slug_validation_error(slug)
         return Response({"isValid": True} if problem is None else {"isValid": False, "error": problem})
-
-    @extend_schema(request=BrandingSerializer, responses=OrganizationSerializer)
-    @action(detail=True, methods=["put"])
-    def branding(self, request, pk=None):
-        organization = self.get_object()
-        data = self.validated(BrandingSerializer)
-        organization = services.organization_update_branding(
-            actor=self.principal.actor, organization=organization, branding=data, precondition=self.if_match
-        )
-        return self.detail_response(organization)
 
     def _transition(self, action_name: str) -> Response:
         organization = self.get_object()

@@ -37,7 +37,9 @@ class RequestContextMiddleware:
         ip = client_ip(request)
         request.porta_client_ip = ip
         token = set_request_context(
-            RequestContext(request_id=request_id, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+            RequestContext(
+                request_id=request_id, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""), stamps={}
+            )
         )
         try:
             response = self.get_response(request)

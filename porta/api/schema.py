@@ -37,6 +37,12 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class PortaAutoSchema(AutoSchema):
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and not getattr(self.view, "authentication_classes", True):
+            operation["security"] = []  # a public route (self-revocation): no credential at all
+        return operation
+
     def _is_list_view(self, serializer=None) -> bool:
         # Lists declare their envelope with collection(): a response body is never wrapped in a
         # bare array. (Called without a serializer it only names the operation: keep "list".)

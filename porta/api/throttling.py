@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from porta.api.errors import error_response
-from porta.core import ratelimit
+from porta.core import liveconfig, ratelimit
 from porta.core.metrics import THROTTLED_REQUESTS
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -21,12 +21,16 @@ class WriteRateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in WRITE_METHODS or not request.path.startswith("/api/admin/"):
+        if (
+            request.method not in WRITE_METHODS
+            or not request.path.startswith("/api/admin/")
+            or request.path.startswith(settings.PORTA_RATE_LIMIT_READ_POSTS)
+        ):
             return self.get_response(request)
         ip = getattr(request, "porta_client_ip", None) or request.META.get("REMOTE_ADDR", "")
         decision = ratelimit.hit(
             f"admin-write:{ip}",
-            limit=settings.PORTA_RATE_LIMIT_WRITES,
+            limit=liveconfig.get("api_rate_limit"),
             window=settings.PORTA_RATE_LIMIT_WINDOW,
         )
         if not decision.allowed:

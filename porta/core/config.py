@@ -354,6 +354,20 @@ class Env:
 
         return self._parse(name, "", parse)
 
+    def secret_list(self, name: str, *, min_length: int, min_unique: int = 5) -> list[str]:
+        """Rotatable secrets: a comma-separated list, each random and ``min_length`` long."""
+
+        def parse(value: str) -> list[str]:
+            items = list(dict.fromkeys(_split(value)))
+            for position, item in enumerate(items, 1):
+                if len(item) < min_length or len(set(item)) < min_unique:
+                    raise ValueError(
+                        f"item {position} of {len(items)} must be at least {min_length} random characters"
+                    )
+            return items
+
+        return self._parse(name, [], parse)
+
     def networks(self, name: str) -> list[str]:
         """IP addresses and CIDR networks, comma-separated (``10.0.0.0/8,127.0.0.1``)."""
 

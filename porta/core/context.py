@@ -30,6 +30,9 @@ class RequestContext:
     ip: str | None = None
     user_agent: str = ""
     extra: dict = field(default_factory=dict)
+    #: Version stamps already read in this HTTP request (porta.core.versions): set by the
+    #: request middleware only, so a long task never keeps a stamp it read at its start.
+    stamps: dict[str, str | None] | None = None
 
 
 _request_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -39,6 +42,12 @@ _request_context: contextvars.ContextVar[RequestContext | None] = contextvars.Co
 
 def current_request_context() -> RequestContext:
     return _request_context.get() or RequestContext()
+
+
+def request_stamps() -> dict[str, str | None] | None:
+    """The stamps memo of the current HTTP request, or None outside one."""
+    ctx = _request_context.get()
+    return ctx.stamps if ctx is not None else None
 
 
 def set_request_context(ctx: RequestContext | None) -> contextvars.Token:

@@ -29,6 +29,16 @@ def parse_duration(value: str) -> datetime.timedelta:
     return duration
 
 
+def format_duration(value: datetime.timedelta) -> str:
+    """The wire form of a duration, in hours at most (as the settings show them):
+    ``format_duration(timedelta(days=7)) == "168h"``, ``timedelta(seconds=5400)`` → ``"1h30m"``."""
+    total = int(value.total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = "".join(f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (seconds, "s")) if n)
+    return text or "0s"
+
+
 class DurationField(serializers.CharField):
     """A duration string in, a ``timedelta`` out; invalid values are a 400 naming the field."""
 

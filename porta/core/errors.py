@@ -74,6 +74,12 @@ class Unauthorized(ApiError):
     status_code = 401
 
 
+class PaymentRequired(ApiError):
+    """A plan limit (a quota) refuses the write; ``extra`` carries ``reason`` and the figures."""
+
+    status_code = 402
+
+
 class Forbidden(ApiError):
     status_code = 403
 
@@ -92,6 +98,14 @@ class InvalidTransition(Conflict):
 
 class PreconditionFailed(ApiError):
     status_code = 412
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = 415
 
 
 class UnprocessableEntity(ApiError):

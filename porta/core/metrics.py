@@ -9,7 +9,14 @@ from __future__ import annotations
 import time
 
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client import multiprocess as prom_multiprocess
 
 REQUESTS = Counter("porta_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -30,6 +37,17 @@ LOGIN_FAILURES = Counter(
     "Failed password and one-time-code checks, by entrance (token_endpoint, django_admin, recovery)",
     ["channel", "reason"],
 )
+
+
+#: Collectors that read their values when scraped (e.g. jobs by status, from the database); apps
+#: add theirs with ``register_live``, so the multi-process registry includes them too.
+_LIVE_COLLECTORS: list = []
+
+
+def register_live(collector) -> None:
+    if collector not in _LIVE_COLLECTORS:
+        _LIVE_COLLECTORS.append(collector)
+        REGISTRY.register(collector)
 
 
 def _route(request: HttpRequest) -> str:
@@ -58,6 +76,8 @@ def prometheus_view(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)
+        for collector in _LIVE_COLLECTORS:
+            registry.register(collector)
         body = generate_latest(registry)
     else:
         body = generate_latest()

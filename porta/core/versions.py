@@ -13,6 +13,12 @@ recreated after a loss is one no process has seen), and every stamp a process re
 an outage the process noticed never matches a stamp read after it, even if Redis kept its data
 and the bump of a change made during the outage was lost. Revocations do not rest on stamps at
 all: authentication reads them from PostgreSQL on every request (authn.authentication).
+
+Round trips: a hot path that needs a stamp late in a request (issued API key verification, after
+authentication has read its own stamps) registers it with :func:`read_along`; the first read of
+each HTTP request then fetches it in the same MGET and keeps it for the rest of that request
+(``porta.core.context``), so the hot path pays no round trip of its own. A bump drops the kept
+value. Outside a request (tasks, commands) every read goes to Redis.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import uuid
 
 import redis as redis_lib
 
+from porta.core.context import request_stamps
 from porta.core.redis import get_redis
 
 logger = logging.getLogger("porta.versions")
@@ -50,7 +57,33 @@ def _redis_failed() -> None:
     _down_until = time.monotonic() + RETRY_AFTER
 
 
+#: Stamps fetched along with the first read of every HTTP request (see the module docstring).
+_read_along: tuple[str, ...] = ()
+
+
+def read_along(name: str) -> None:
+    """Fetch ``name`` with the first stamp read of every HTTP request and keep it for the rest of
+    that request."""
+    global _read_along
+    if name not in _read_along:
+        _read_along = (*_read_along, name)
+
+
 def read(*names: str) -> tuple[str | None, ...]:
+    kept = request_stamps()
+    if kept is None:
+        return _fetch(names)
+    if all(name in kept for name in names):
+        return tuple(kept[name] for name in names)
+    fetched = names + tuple(name for name in _read_along if name not in names and name not in kept)
+    stamps = _fetch(fetched)
+    for name, stamp in zip(fetched, stamps, strict=True):
+        if name in _read_along:
+            kept[name] = stamp
+    return stamps[: len(names)]
+
+
+def _fetch(names: tuple[str, ...]) -> tuple[str | None, ...]:
     client = get_redis()
     if client is None:
         return tuple(_local.setdefault(name, uuid.uuid4().hex) for name in names)
@@ -74,6 +107,9 @@ def read(*names: str) -> tuple[str | None, ...]:
 def bump(name: str) -> None:
     """Invalidate every process's copy of ``name``."""
     _local[name] = uuid.uuid4().hex
+    kept = request_stamps()
+    if kept is not None:
+        kept.pop(name, None)
     client = get_redis()
     if client is None:
         return
