@@ -352,6 +352,9 @@ BATCH_RETRIES = 10
 _USER_FIELDS = User._meta.concrete_fields
 _USER_ATTNAMES = [field.attname for field in _USER_FIELDS]
 _USER_ID = _USER_ATTNAMES.index("id")
+_USER_POSITION = {attname: i for i, attname in enumerate(_USER_ATTNAMES)}
+#: What a validated item may set on its row (the rest comes from the model's defaults).
+_USER_ITEM_FIELDS = frozenset({*UPDATABLE_FIELDS, "email", "email_verified"})
 _USER_JSON = [i for i, field in enumerate(_USER_FIELDS) if field.get_internal_type() == "JSONField"]
 
 
@@ -381,34 +384,35 @@ def _taken(organization: Organization, items: list[dict[str, Any]]) -> tuple[set
     return taken_emails, taken_external
 
 
-def _user_defaults() -> tuple[dict[str, Any], list[Any]]:
-    """The model's defaults: constant ones once per batch, callable ones (the id) per row."""
-    constant = {
-        f.attname: f.get_default() for f in _USER_FIELDS if f.has_default() and not callable(f.default)
-    }
-    given = {"created_at", "updated_at"}  # set from the batch's clock reading
-    per_row = [f for f in _USER_FIELDS if f.has_default() and callable(f.default) and f.attname not in given]
-    return constant, per_row
+def _user_template(organization: Organization, now) -> tuple[list[Any], list[tuple[int, Any]]]:
+    """A new user's row before its item: the model's constant defaults, the organization and the
+    batch's clock reading, in ``_USER_FIELDS`` order; and the callable defaults (the id) to call
+    per row, by position."""
+    values = {f.attname: f.get_default() for f in _USER_FIELDS if f.has_default() and not callable(f.default)}
+    values.update(organization_id=organization.id, email_verified=False, created_at=now, updated_at=now)
+    per_row = [
+        (i, f)
+        for i, f in enumerate(_USER_FIELDS)
+        if f.has_default() and callable(f.default) and f.attname not in values
+    ]
+    return [values.get(attname) for attname in _USER_ATTNAMES], per_row
 
 
-def _user_values(organization: Organization, item: dict[str, Any], now, defaults) -> list[Any]:
-    """A new user's column values in ``_USER_FIELDS`` order: the item's fields over the
-    model's defaults, as ``User(...)`` and ``save()`` would store them."""
-    constant, per_row = defaults
-    values = {**constant, **{field.attname: field.get_default() for field in per_row}}
-    values.update({k: v for k, v in item.items() if k in UPDATABLE_FIELDS})
-    values.update(
-        organization_id=organization.id,
-        email=item["email"],
-        email_verified=item.get("email_verified", False),
-        created_at=now,
-        updated_at=now,
-    )
+def _user_values(item: dict[str, Any], now, template) -> list[Any]:
+    """A new user's column values: the item's fields over the template, as ``User(...)`` and
+    ``save()`` would store them."""
+    row, per_row = list(template[0]), template[1]
+    for position, field in per_row:
+        row[position] = field.get_default()
+    for name, value in item.items():
+        if name in _USER_ITEM_FIELDS:
+            row[_USER_POSITION[name]] = value
     if item.get("password_hash") is not None:
-        values.update(password=item["password_hash"], password_changed_at=now)
+        row[_USER_POSITION["password"]] = item["password_hash"]
+        row[_USER_POSITION["password_changed_at"]] = now
     else:
-        values["password"] = _unusable_password()
-    return [values.get(attname) for attname in _USER_ATTNAMES]
+        row[_USER_POSITION["password"]] = _unusable_password()
+    return row
 
 
 def _unusable_password() -> str:
@@ -425,7 +429,7 @@ def _batch_rows(
     valid = [item for item in items if "_error" not in item]
     taken_emails, taken_external = _taken(organization, valid) if valid else (set(), set())
     rows: list[list[Any]] = []
-    defaults = _user_defaults()
+    template = _user_template(organization, now)
     for index, item in enumerate(items):
         if "_error" in item:
             results[index]["error"] = item["_error"]
@@ -445,7 +449,7 @@ def _batch_rows(
         taken_emails.add(email_key)
         if external_id:
             taken_external.add(external_id)
-        rows.append(_user_values(organization, item, now, defaults))
+        rows.append(_user_values(item, now, template))
         results[index]["id"] = str(rows[-1][_USER_ID])
     return results, rows
 
