@@ -125,20 +125,18 @@ class Audited:
             metadata=metadata,
         )
 
-    def record_created_many(self, event_type: str, *, actor: Actor, rows: Iterable[Any]) -> list[AuditEntry]:
-        """One creation entry per row, written with one INSERT (a batch import)."""
-        return audit.record_many(
-            audit.entry(
-                event_type=event_type,
-                actor=actor,
-                organization_id=self.organization(row),
-                target_type=self.target_type,
-                target_id=self.target_id(row),
-                changes=audit.diff({}, self.snapshot(row)),
-                metadata=self._metadata(row, None),
-            )
-            for row in rows
-        )
+    def record_created_many(self, event_type: str, *, actor: Actor, rows: Iterable[Any]) -> None:
+        """One creation entry per row, written together (a batch import)."""
+        audit.record_rows(
+            event_type=event_type,
+            actor=actor,
+            target_type=self.target_type,
+            rows=(
+                (self.organization(row), self.target_id(row), audit.created_changes(self.snapshot(row)),
+                 self._metadata(row, None))
+                for row in rows
+            ),
+        )  # fmt: skip
 
 
 def lock(row: M, precondition: Precondition | None = None, *, queryset: QuerySet | None = None) -> M:

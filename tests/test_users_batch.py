@@ -85,3 +85,13 @@ def test_a_batch_runs_a_constant_number_of_queries(api, org, django_assert_max_n
 def test_an_invalid_item_names_the_field_at_fault(api, org):
     results = batch(api, org, [{"email": "not-an-email"}]).json()["results"]
     assert set(results[0]["error"]["details"]) == {"email"}
+
+
+def test_a_full_batch_creates_every_user_with_its_own_audit_entry(api, org):
+    raw = bcrypt.hashpw(b"secret-pass", bcrypt.gensalt(rounds=4)).decode()
+    items = [{"email": f"u{n:04d}@acme.example", "givenName": "U", "passwordHash": raw} for n in range(1000)]
+    results = batch(api, org, items).json()["results"]
+    ids = [result["id"] for result in results]
+    assert User.objects.filter(organization=org, password="bcrypt$" + raw).count() == 1000
+    targets = AuditEntry.objects.filter(event_type="user.batch.created").values_list("target_id", flat=True)
+    assert sorted(targets) == sorted(ids)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from porta.api.serializers import ReadSerializer, StrictSerializer, TimestampField
 
@@ -170,3 +173,75 @@ class UserExportSerializer(serializers.Serializer):
     auditEntries = serializers.ListField(child=serializers.DictField())
     sessions = serializers.ListField(child=serializers.DictField())
     exportedAt = serializers.CharField()
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class BatchItemValidator:
+    """Validates batch items exactly as ``UserCreateSerializer`` does, in a few microseconds for
+    the common shapes: an item whose fields are all strings, emails, booleans or hashes, and all
+    valid, goes through plain checks of the serializer's own limits and validators; any other item
+    (other fields, other types, anything invalid) goes through the serializer itself, which also
+    words its errors. DRF spends half a millisecond per item, the whole budget of a fast import."""
+
+    def __init__(self, serializer: UserCreateSerializer):
+        self.serializer = serializer
+        self.ignored = serializer.ignored_fields - set(serializer.fields)
+        self.required = [field.source for field in serializer.fields.values() if field.required]
+        self.plain: dict[str, tuple[str, serializers.Field, Any]] = {}
+        for name, field in serializer.fields.items():
+            check = getattr(serializer, f"validate_{name}", None)
+            if type(field) is serializers.BooleanField:
+                self.plain[name] = ("bool", field, None)
+            elif type(field) in (serializers.CharField, serializers.EmailField) and field.trim_whitespace:
+                self.plain[name] = ("text", field, check)
+
+    def validate(self, data: Any) -> dict[str, Any]:
+        """The validated item (source names as keys); raises ValidationError as the serializer."""
+        fast = self._fast(data) if isinstance(data, dict) else None
+        return fast if fast is not None else dict(self.serializer.run_validation(data))
+
+    def _fast(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        attrs: dict[str, Any] = {}
+        for name, value in data.items():
+            plan = self.plain.get(name)
+            if plan is None:
+                if name in self.ignored:
+                    continue
+                return None
+            kind, field, check = plan
+            if value is None:
+                if not field.allow_null or check is not None:
+                    return None
+            elif kind == "bool":
+                if type(value) is not bool:
+                    return None
+            else:
+                value = self._text(field, value, check)
+                if value is None:
+                    return None
+            attrs[field.source] = value
+        if not all(source in attrs for source in self.required):
+            return None
+        try:
+            return self.serializer.validate(attrs)
+        except serializers.ValidationError:
+            return None
+
+    @staticmethod
+    def _text(field: serializers.CharField, value: Any, check) -> str | None:
+        if type(value) is not str:
+            return None
+        value = value.strip()
+        if value == "":
+            return "" if field.allow_blank else None
+        if _SURROGATES.search(value):  # DRF's check, one regular expression instead of a loop
+            return None
+        try:
+            for validator in field.validators:  # lengths, NUL characters, the email
+                if type(validator) is not ProhibitSurrogateCharactersValidator:
+                    validator(value)
+            return check(value) if check is not None else value
+        except (serializers.ValidationError, DjangoValidationError):
+            return None

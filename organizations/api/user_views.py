@@ -14,6 +14,7 @@ from organizations import user_services as services
 from organizations.api.serializers import ReasonSerializer
 from organizations.api.user_export import user_export
 from organizations.api.user_serializers import (
+    BatchItemValidator,
     BatchResultSerializer,
     BatchSerializer,
     PasswordSerializer,
@@ -226,19 +227,19 @@ class OrganizationUserViewSet(_SingleUserActions):
         """Up to 1 000 users per call (200 when any item carries a plaintext password). Valid
         items are created even when others fail; each gets ``{index, id}`` or ``{index, error}``."""
         organization = self.organization()
-        raw_items = self.validated(BatchSerializer)["users"]
+        raw_items = _batch_items(request.data) or self.validated(BatchSerializer)["users"]
         if len(raw_items) > BATCH_MAX_WITH_PASSWORDS and any("password" in item for item in raw_items):
             raise ValidationFailed(
                 f"At most {BATCH_MAX_WITH_PASSWORDS} users per batch when any carries a plaintext password",
                 details={"users": [f"At most {BATCH_MAX_WITH_PASSWORDS} items with plaintext passwords."]},
             )
-        # One serializer validates every item (as DRF's ListSerializer does): binding its fields
-        # once instead of per item halves the cost of a 1 000-item batch.
-        validator = UserCreateSerializer(context=self.get_serializer_context())
+        # One serializer validates every item (as DRF's ListSerializer does), with its fields bound
+        # once; the common items skip DRF's machinery (see BatchItemValidator).
+        validator = BatchItemValidator(UserCreateSerializer(context=self.get_serializer_context()))
         items: list[dict[str, Any]] = []
         for raw in raw_items:
             try:
-                items.append(dict(validator.run_validation(raw)))
+                items.append(validator.validate(raw))
             except serializers.ValidationError as exc:
                 details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
                 details = {k: [str(m) for m in v] if isinstance(v, list) else v for k, v in details.items()}
@@ -250,3 +251,13 @@ class OrganizationUserViewSet(_SingleUserActions):
             actor=self.principal.actor, organization=organization, items=items
         )
         return Response({"results": results})
+
+
+def _batch_items(data: Any) -> list[dict] | None:
+    """The items of a well-formed batch body as ``BatchSerializer`` would give them (None for
+    any other body: the serializer then words the 400)."""
+    if not (isinstance(data, dict) and len(data) == 1 and isinstance(users := data.get("users"), list)):
+        return None
+    if not 1 <= len(users) <= BATCH_MAX or not all(type(item) is dict for item in users):
+        return None
+    return users
