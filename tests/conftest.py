@@ -56,6 +56,7 @@ def _fresh_shared_state() -> Iterator[None]:
     pagination._counts.clear()
     versions._local.clear()
     versions._down_until = 0.0
+    versions._unsent.clear()
     forget_authorizations()
     yield
     keys.keyring._keyring = None
