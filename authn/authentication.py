@@ -9,9 +9,20 @@ this process already verified under the same keys) and one primary-key query, re
 PostgreSQL, for everything a credential can lose: the user's and the organization's standing,
 and whether the token's session and signing key (or the API key) are revoked. PostgreSQL is the
 truth for every revocation, so nothing Redis loses (a FLUSHALL, a restart without persistence,
-an outage that swallowed a version bump) can bring a revoked credential back. The admin roles
-and permissions (a five-table join) are cached per process and dropped as soon as any process
-changes a role, a permission or an assignment (porta.invalidation bumps the PRINCIPALS stamp).
+an outage) can bring a revoked credential back. The admin roles and permissions (a five-table
+join) are cached per process and dropped as soon as any process changes a role, a permission or
+an assignment (porta.invalidation bumps the PRINCIPALS stamp).
+
+An admin API key's standing (its creator's user and organization status, the key's revocation)
+is cached the same way, per process, under the two stamps its check reads anyway (API_KEYS,
+bumped by every revocation; PRINCIPALS, bumped by every change to a user or an organization),
+so a backend calling the API with one key pays no database query per request (issued-key
+verification is the hot path). The copy is trusted only under exactly the stamps it was read
+under and for at most ``STANDING_MAX_AGE`` seconds: a revocation or suspension in any process
+takes effect on the next request; a Redis flush or restart makes new stamps no copy was read
+under; an unreachable Redis gives no stamps (the database is read every time); and a bump lost
+while Redis hung is re-sent by its writer (porta.core.versions) and in any case bounded by the
+maximum age.
 
 Admin API keys (``porta_pat_…``, ``porta_wak_…``) are told apart from JWTs by their prefix and
 take the same path from there: see ``principal_from_api_key``.
@@ -53,6 +64,12 @@ AUTHORIZATION_MAX_AGE = 30.0  # bounds staleness should a version bump ever be l
 _AUTHORIZATION_CACHE_SIZE = 10_000
 _authorizations: dict[uuid.UUID, tuple[str, float, AdminAuthorization]] = {}
 _authorizations_lock = threading.Lock()
+#: The longest a process trusts its copy of an admin API key's standing (see the docstring).
+STANDING_MAX_AGE = 5.0
+_STANDING_CACHE_SIZE = 10_000
+#: key id → (stamps read under, monotonic time read, creator's standing); live keys only.
+_standings: dict[uuid.UUID, tuple[tuple[str | None, ...], float, UserStanding]] = {}
+_standings_lock = threading.Lock()
 
 
 def admin_api_audience() -> str:
@@ -63,6 +80,8 @@ def forget_authorizations() -> None:
     """Drop this process's cached principals (tests; other processes follow the stamp)."""
     with _authorizations_lock:
         _authorizations.clear()
+    with _standings_lock:
+        _standings.clear()
 
 
 def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
@@ -129,6 +148,29 @@ def api_key_standing(creator_id: uuid.UUID, *, key_id: uuid.UUID) -> tuple[UserS
     return standing_from_row(row), bool(row[7])
 
 
+def live_api_key_creator(
+    creator_id: uuid.UUID, *, key_id: uuid.UUID, stamps: tuple[str | None, ...]
+) -> UserStanding | None:
+    """The standing of a key's creator if the key is not revoked (else None), from this
+    process's copy while ``stamps`` (API_KEYS, PRINCIPALS) are those it was read under and it
+    is younger than ``STANDING_MAX_AGE``, otherwise from PostgreSQL. Refusals are not kept."""
+    cacheable = None not in stamps
+    if cacheable:
+        cached = _standings.get(key_id)
+        if cached is not None and cached[0] == stamps and time.monotonic() - cached[1] < STANDING_MAX_AGE:
+            return cached[2]
+    read_at = time.monotonic()
+    creator, key_live = api_key_standing(creator_id, key_id=key_id)
+    if creator is None or not key_live:
+        return None
+    if cacheable:
+        with _standings_lock:
+            if len(_standings) >= _STANDING_CACHE_SIZE:
+                _standings.clear()
+            _standings[key_id] = (stamps, read_at, creator)
+    return creator
+
+
 def principal_from_access_token(token: str) -> Principal:
     keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
     try:
@@ -175,7 +217,8 @@ def principal_from_access_token(token: str) -> Principal:
 def principal_from_api_key(secret: str) -> Principal:
     """An admin API key (``porta_pat_…``/``porta_wak_…``): one MGET of stamps, the key from the
     per-process cache (or one query on the unique hash index), and the creator's standing and
-    the key's revocation by primary key, read fresh like a JWT's user.
+    the key's revocation by primary key, from the per-process copy kept under the same stamps
+    (``live_api_key_creator``) or read fresh.
 
     The key acts with its roles' permissions capped by what its creator holds now: demoting,
     suspending or removing the creator shrinks or stops their keys at once (a key is delegated
@@ -187,10 +230,10 @@ def principal_from_api_key(secret: str) -> Principal:
     key = api_key_selectors.active_key(secret, stamps)
     if key is None or key.expired(timezone.now()):
         raise AuthenticationFailed("Invalid or expired API key")
-    creator, key_live = (
-        api_key_standing(key.created_by_id, key_id=key.id) if key.created_by_id else (None, False)
+    creator = (
+        live_api_key_creator(key.created_by_id, key_id=key.id, stamps=stamps) if key.created_by_id else None
     )
-    if creator is None or not key_live or not creator.organization_is_super_admin or not creator.is_active:
+    if creator is None or not creator.organization_is_super_admin or not creator.is_active:
         raise AuthenticationFailed("Invalid or expired API key")
     held = _authorization(creator.id, stamps[1])
     roles = frozenset(
