@@ -13,11 +13,13 @@ an outage) can bring a revoked credential back. The admin roles and permissions 
 join) are cached per process and dropped as soon as any process changes a role, a permission or
 an assignment (porta.invalidation bumps the PRINCIPALS stamp).
 
-An admin API key's standing (its creator's user and organization status, the key's revocation)
-is cached the same way, per process, under the two stamps its check reads anyway (API_KEYS,
-bumped by every revocation; PRINCIPALS, bumped by every change to a user or an organization),
-so a backend calling the API with one key pays no database query per request (issued-key
-verification is the hot path). The copy is trusted only under exactly the stamps it was read
+What that query reads is cached the same way, per process, under the stamps the check reads in
+its one MGET anyway: for an admin API key its creator's standing and its revocation (API_KEYS,
+bumped by every key revocation; PRINCIPALS, bumped by every change to a user or an
+organization), for a JWT the user's standing, the session's and the signing key's revocation
+(SESSIONS, bumped by every session revocation; PRINCIPALS; KEYS, bumped by every signing-key
+change). So a caller pays no database query per request (issued-key verification is the hot
+path). Only accepted credentials are kept, and a copy is trusted only under exactly the stamps it was read
 under and for at most ``STANDING_MAX_AGE`` seconds: a revocation or suspension in any process
 takes effect on the next request; a Redis flush or restart makes new stamps no copy was read
 under; an unreachable Redis gives no stamps (the database is read every time); and a bump lost
@@ -67,8 +69,9 @@ _authorizations_lock = threading.Lock()
 #: The longest a process trusts its copy of an admin API key's standing (see the docstring).
 STANDING_MAX_AGE = 5.0
 _STANDING_CACHE_SIZE = 10_000
-#: key id → (stamps read under, monotonic time read, creator's standing); live keys only.
-_standings: dict[uuid.UUID, tuple[tuple[str | None, ...], float, UserStanding]] = {}
+#: ("api_key", key id, creator id) or ("jwt", user id, session id, kid) → (stamps read under,
+#: monotonic time read, the user's standing); accepted credentials only.
+_standings: dict[tuple, tuple[tuple[str | None, ...], float, UserStanding]] = {}
 _standings_lock = threading.Lock()
 
 
@@ -148,31 +151,69 @@ def api_key_standing(creator_id: uuid.UUID, *, key_id: uuid.UUID) -> tuple[UserS
     return standing_from_row(row), bool(row[7])
 
 
+def _kept(cache_key: tuple, stamps: tuple[str | None, ...]) -> object | None:
+    """This process's copy of a credential's standing, if read under exactly ``stamps`` and
+    younger than ``STANDING_MAX_AGE``."""
+    if None in stamps:
+        return None
+    cached = _standings.get(cache_key)
+    if cached is not None and cached[0] == stamps and time.monotonic() - cached[1] < STANDING_MAX_AGE:
+        return cached[2]
+    return None
+
+
+def _keep(cache_key: tuple, stamps: tuple[str | None, ...], read_at: float, standing: object) -> None:
+    if None in stamps:
+        return  # no stamps (Redis unreachable): nothing could tell this copy is stale
+    with _standings_lock:
+        if len(_standings) >= _STANDING_CACHE_SIZE:
+            _standings.clear()
+        _standings[cache_key] = (stamps, read_at, standing)
+
+
 def live_api_key_creator(
     creator_id: uuid.UUID, *, key_id: uuid.UUID, stamps: tuple[str | None, ...]
 ) -> UserStanding | None:
-    """The standing of a key's creator if the key is not revoked (else None), from this
-    process's copy while ``stamps`` (API_KEYS, PRINCIPALS) are those it was read under and it
-    is younger than ``STANDING_MAX_AGE``, otherwise from PostgreSQL. Refusals are not kept."""
-    cacheable = None not in stamps
-    if cacheable:
-        cached = _standings.get(key_id)
-        if cached is not None and cached[0] == stamps and time.monotonic() - cached[1] < STANDING_MAX_AGE:
-            return cached[2]
+    """The standing of a key's creator if the key is not revoked (else None), kept per process
+    under the API_KEYS and PRINCIPALS ``stamps``. Refusals are not kept."""
+    cache_key = ("api_key", key_id, creator_id)
+    kept = _kept(cache_key, stamps)
+    if kept is not None:
+        return kept
     read_at = time.monotonic()
     creator, key_live = api_key_standing(creator_id, key_id=key_id)
     if creator is None or not key_live:
         return None
-    if cacheable:
-        with _standings_lock:
-            if len(_standings) >= _STANDING_CACHE_SIZE:
-                _standings.clear()
-            _standings[key_id] = (stamps, read_at, creator)
+    _keep(cache_key, stamps, read_at, creator)
     return creator
 
 
+def live_token_standing(
+    user_id: uuid.UUID, *, session_id: uuid.UUID | None, kid: str | None, stamps: tuple[str | None, ...]
+) -> UserStanding | None:
+    """The user's standing if the token's session (when it names one) is not revoked and its
+    signing key is known and not revoked (else None), kept per process under the KEYS,
+    PRINCIPALS and SESSIONS ``stamps``. Refusals are not kept."""
+    cache_key = ("jwt", user_id, session_id, kid)
+    kept = _kept(cache_key, stamps)
+    if kept is not None:
+        return kept
+    read_at = time.monotonic()
+    user, session_live, key_status = token_standing(user_id, session_id=session_id, kid=kid)
+    if user is None or (session_id is not None and not session_live):
+        if user is not None:
+            logger.info("Rejected access token: session %s is revoked", session_id)
+        return None
+    if key_status in (None, SigningKeyStatus.REVOKED):
+        logger.info("Rejected access token: signing key %s is revoked", kid)
+        return None
+    _keep(cache_key, stamps, read_at, user)
+    return user
+
+
 def principal_from_access_token(token: str) -> Principal:
-    keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
+    stamps = versions.read(versions.KEYS, versions.PRINCIPALS, versions.SESSIONS)
+    keys_stamp, principals_stamp, _ = stamps
     try:
         claims = verify_access_token(
             token, issuer=None, audience=admin_api_audience(), ring=keyring(keys_stamp, versioned=True)
@@ -189,14 +230,8 @@ def principal_from_access_token(token: str) -> Principal:
     user_id = parse_uuid(claims.get("sub"))
     if user_id is None:
         raise AuthenticationFailed("Invalid or expired token")
-    user, session_live, key_status = token_standing(user_id, session_id=session_id, kid=kid)
+    user = live_token_standing(user_id, session_id=session_id, kid=kid, stamps=stamps)
     if user is None or claims.get("iss") != issuer_for(user.organization_slug):
-        raise AuthenticationFailed("Invalid or expired token")
-    if session_id is not None and not session_live:
-        logger.info("Rejected access token: session %s is revoked", session_id)
-        raise AuthenticationFailed("Invalid or expired token")
-    if key_status in (None, SigningKeyStatus.REVOKED):
-        logger.info("Rejected access token: signing key %s is revoked", kid)
         raise AuthenticationFailed("Invalid or expired token")
     if not user.organization_is_super_admin:
         # Only the super-admin organization's issuer speaks for the admin API.

@@ -37,6 +37,8 @@ logger = logging.getLogger("porta.versions")
 
 KEYS = "keys"
 PRINCIPALS = "principals"
+#: Bumped by every session revocation (oidc.session_services).
+SESSIONS = "sessions"
 
 _local: dict[str, str] = {}
 _epochs = itertools.count(1)
