@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import jwt
 import pytest
 import redis as redis_lib
 import requests
@@ -94,6 +95,15 @@ def test_verifying_again_with_an_admin_api_key_costs_no_database_query(backend, 
     assert status_of_verify(caller, secret) == 200
     with CaptureQueriesContext(connection) as queries:
         response = caller.post(VERIFY, {"credential": secret})
+    assert response.json()["isValid"] is True
+    assert len(queries) == 0
+
+
+def test_verifying_again_with_a_login_token_costs_no_database_query(api, home):
+    secret = issue(home)
+    assert status_of_verify(api, secret) == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(VERIFY, {"credential": secret})
     assert response.json()["isValid"] is True
     assert len(queries) == 0
 
@@ -212,6 +222,25 @@ def test_a_change_to_the_caller_through_one_server_process_refuses_it_at_once_in
     response = requests.request(method, changer.base_url + path, json=body, headers=headers, timeout=10)
     assert response.status_code < 300, response.text
     assert _remote_verify_status(verifier, caller, secret) == refused
+
+
+@pytest.mark.servers
+def test_a_login_session_revoked_through_one_server_process_is_refused_at_once_in_another(
+    porta_server, creator, home
+):
+    secret = issue(home)
+    verifier, changer = porta_server(), porta_server()
+    form = {"grant_type": "password", "client_id": "porta-cli", "username": creator.email}
+    form["password"] = CREATOR_PASSWORD
+    token = requests.post(f"{verifier.base_url}/porta-admin/auth/token", data=form, timeout=10).json()
+    caller = ApiClient(Client(), token["access_token"])
+    assert _remote_verify_status(verifier, caller, secret) == 200  # its standing now cached there
+    assert _remote_verify_status(verifier, caller, secret) == 200
+    sid = jwt.decode(token["access_token"], options={"verify_signature": False})["sid"]
+    headers = {"Authorization": f"Bearer {_admin_token(changer)}"}
+    response = requests.delete(f"{changer.base_url}/api/admin/sessions/{sid}", headers=headers, timeout=10)
+    assert response.status_code == 204, response.text
+    assert _remote_verify_status(verifier, caller, secret) == 401
 
 
 # -- refusals on the lean path ---------------------------------------------------------------------
