@@ -162,6 +162,12 @@ def _kept(cache_key: tuple, stamps: tuple[str | None, ...]) -> object | None:
     return None
 
 
+def _admits(user: UserStanding) -> bool:
+    """Only a standing that lets its credential in is kept: one that refuses it is read again
+    on the next request, so a user put back in good standing is let in at once."""
+    return user.is_active and user.organization_is_super_admin
+
+
 def _keep(cache_key: tuple, stamps: tuple[str | None, ...], read_at: float, standing: object) -> None:
     if None in stamps:
         return  # no stamps (Redis unreachable): nothing could tell this copy is stale
@@ -184,7 +190,8 @@ def live_api_key_creator(
     creator, key_live = api_key_standing(creator_id, key_id=key_id)
     if creator is None or not key_live:
         return None
-    _keep(cache_key, stamps, read_at, creator)
+    if _admits(creator):
+        _keep(cache_key, stamps, read_at, creator)
     return creator
 
 
@@ -207,7 +214,8 @@ def live_token_standing(
     if key_status in (None, SigningKeyStatus.REVOKED):
         logger.info("Rejected access token: signing key %s is revoked", kid)
         return None
-    _keep(cache_key, stamps, read_at, user)
+    if _admits(user):
+        _keep(cache_key, stamps, read_at, user)
     return user
 
 
