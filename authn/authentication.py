@@ -5,13 +5,12 @@ djangorestframework-simplejwt: simplejwt holds a single signing key and cannot r
 ``kid``, and its token model does not fit Porta's per-organization issuers.
 
 Per request this costs one Redis MGET of version stamps, one signature check (skipped for a token
-this process already verified under the same keys) and one primary-key query, read fresh from
-PostgreSQL, for everything a credential can lose: the user's and the organization's standing,
-and whether the token's session and signing key (or the API key) are revoked. PostgreSQL is the
-truth for every revocation, so nothing Redis loses (a FLUSHALL, a restart without persistence,
-an outage) can bring a revoked credential back. The admin roles and permissions (a five-table
-join) are cached per process and dropped as soon as any process changes a role, a permission or
-an assignment (porta.invalidation bumps the PRINCIPALS stamp).
+this process already verified under the same keys) and, unless this process holds a current copy
+of its answer (below), one primary-key query to PostgreSQL for everything a credential can lose:
+the user's and the organization's standing, and whether the token's session and signing key (or
+the API key) are revoked. The admin roles and permissions (a five-table join) are cached per
+process and dropped as soon as any process changes a role, a permission or an assignment
+(porta.invalidation bumps the PRINCIPALS stamp).
 
 What that query reads is cached the same way, per process, under the stamps the check reads in
 its one MGET anyway: for an admin API key its creator's standing and its revocation (API_KEYS,
@@ -19,11 +18,13 @@ bumped by every key revocation; PRINCIPALS, bumped by every change to a user or 
 organization), for a JWT the user's standing, the session's and the signing key's revocation
 (SESSIONS, bumped by every session revocation; PRINCIPALS; KEYS, bumped by every signing-key
 change). So a caller pays no database query per request (issued-key verification is the hot
-path). Only accepted credentials are kept, and a copy is trusted only under exactly the stamps it was read
-under and for at most ``STANDING_MAX_AGE`` seconds: a revocation or suspension in any process
-takes effect on the next request; a Redis flush or restart makes new stamps no copy was read
-under; an unreachable Redis gives no stamps (the database is read every time); and a bump lost
-while Redis hung is re-sent by its writer (porta.core.versions) and in any case bounded by the
+path). Only accepted credentials are kept, and a copy is trusted only under exactly the stamps
+it was read under and for at most ``STANDING_MAX_AGE`` seconds: a revocation or suspension made
+through Porta in any process takes effect on the next request; nothing Redis loses brings a
+revoked credential back (a flush or a restart leaves no stamp a copy was read under, an
+unreachable Redis gives no stamps and the database is read every time, a bump lost while Redis
+hung is sent again by its writer once Redis answers); and a change made behind Porta's back
+(SQL, no bump) or a bump whose writer died before it could resend it takes effect within the
 maximum age.
 
 Admin API keys (``porta_pat_…``, ``porta_wak_…``) are told apart from JWTs by their prefix and
@@ -66,7 +67,7 @@ AUTHORIZATION_MAX_AGE = 30.0  # bounds staleness should a version bump ever be l
 _AUTHORIZATION_CACHE_SIZE = 10_000
 _authorizations: dict[uuid.UUID, tuple[str, float, AdminAuthorization]] = {}
 _authorizations_lock = threading.Lock()
-#: The longest a process trusts its copy of an admin API key's standing (see the docstring).
+#: The longest a process trusts its copy of a credential's standing (see the docstring).
 STANDING_MAX_AGE = 5.0
 _STANDING_CACHE_SIZE = 10_000
 #: ("api_key", key id, creator id) or ("jwt", user id, session id, kid) → (stamps read under,
