@@ -5,13 +5,27 @@ djangorestframework-simplejwt: simplejwt holds a single signing key and cannot r
 ``kid``, and its token model does not fit Porta's per-organization issuers.
 
 Per request this costs one Redis MGET of version stamps, one signature check (skipped for a token
-this process already verified under the same keys) and one primary-key query, read fresh from
-PostgreSQL, for everything a credential can lose: the user's and the organization's standing,
-and whether the token's session and signing key (or the API key) are revoked. PostgreSQL is the
-truth for every revocation, so nothing Redis loses (a FLUSHALL, a restart without persistence,
-an outage that swallowed a version bump) can bring a revoked credential back. The admin roles
-and permissions (a five-table join) are cached per process and dropped as soon as any process
-changes a role, a permission or an assignment (porta.invalidation bumps the PRINCIPALS stamp).
+this process already verified under the same keys) and, unless this process holds a current copy
+of its answer (below), one primary-key query to PostgreSQL for everything a credential can lose:
+the user's and the organization's standing, and whether the token's session and signing key (or
+the API key) are revoked. The admin roles and permissions (a five-table join) are cached per
+process and dropped as soon as any process changes a role, a permission or an assignment
+(porta.invalidation bumps the PRINCIPALS stamp).
+
+What that query reads is cached the same way, per process, under the stamps the check reads in
+its one MGET anyway: for an admin API key its creator's standing and its revocation (API_KEYS,
+bumped by every key revocation; PRINCIPALS, bumped by every change to a user or an
+organization), for a JWT the user's standing, the session's and the signing key's revocation
+(SESSIONS, bumped by every session revocation; PRINCIPALS; KEYS, bumped by every signing-key
+change). So a caller pays no database query per request (issued-key verification is the hot
+path). Only accepted credentials are kept, and a copy is trusted only under exactly the stamps
+it was read under and for at most ``STANDING_MAX_AGE`` seconds: a revocation or suspension made
+through Porta in any process takes effect on the next request; nothing Redis loses brings a
+revoked credential back (a flush or a restart leaves no stamp a copy was read under, an
+unreachable Redis gives no stamps and the database is read every time, a bump lost while Redis
+hung is sent again by its writer once Redis answers); and a change made behind Porta's back
+(SQL, no bump) or a bump whose writer died before it could resend it takes effect within the
+maximum age.
 
 Admin API keys (``porta_pat_…``, ``porta_wak_…``) are told apart from JWTs by their prefix and
 take the same path from there: see ``principal_from_api_key``.
@@ -53,6 +67,13 @@ AUTHORIZATION_MAX_AGE = 30.0  # bounds staleness should a version bump ever be l
 _AUTHORIZATION_CACHE_SIZE = 10_000
 _authorizations: dict[uuid.UUID, tuple[str, float, AdminAuthorization]] = {}
 _authorizations_lock = threading.Lock()
+#: The longest a process trusts its copy of a credential's standing (see the docstring).
+STANDING_MAX_AGE = 5.0
+_STANDING_CACHE_SIZE = 10_000
+#: ("api_key", key id, creator id) or ("jwt", user id, session id, kid) → (stamps read under,
+#: monotonic time read, the user's standing); accepted credentials only.
+_standings: dict[tuple, tuple[tuple[str | None, ...], float, UserStanding]] = {}
+_standings_lock = threading.Lock()
 
 
 def admin_api_audience() -> str:
@@ -63,6 +84,8 @@ def forget_authorizations() -> None:
     """Drop this process's cached principals (tests; other processes follow the stamp)."""
     with _authorizations_lock:
         _authorizations.clear()
+    with _standings_lock:
+        _standings.clear()
 
 
 def _authorization(user_id: uuid.UUID, stamp: str | None) -> AdminAuthorization:
@@ -129,8 +152,77 @@ def api_key_standing(creator_id: uuid.UUID, *, key_id: uuid.UUID) -> tuple[UserS
     return standing_from_row(row), bool(row[7])
 
 
+def _kept(cache_key: tuple, stamps: tuple[str | None, ...]) -> object | None:
+    """This process's copy of a credential's standing, if read under exactly ``stamps`` and
+    younger than ``STANDING_MAX_AGE``."""
+    if None in stamps:
+        return None
+    cached = _standings.get(cache_key)
+    if cached is not None and cached[0] == stamps and time.monotonic() - cached[1] < STANDING_MAX_AGE:
+        return cached[2]
+    return None
+
+
+def _admits(user: UserStanding) -> bool:
+    """Only a standing that lets its credential in is kept: one that refuses it is read again
+    on the next request, so a user put back in good standing is let in at once."""
+    return user.is_active and user.organization_is_super_admin
+
+
+def _keep(cache_key: tuple, stamps: tuple[str | None, ...], read_at: float, standing: object) -> None:
+    if None in stamps:
+        return  # no stamps (Redis unreachable): nothing could tell this copy is stale
+    with _standings_lock:
+        if len(_standings) >= _STANDING_CACHE_SIZE:
+            _standings.clear()
+        _standings[cache_key] = (stamps, read_at, standing)
+
+
+def live_api_key_creator(
+    creator_id: uuid.UUID, *, key_id: uuid.UUID, stamps: tuple[str | None, ...]
+) -> UserStanding | None:
+    """The standing of a key's creator if the key is not revoked (else None), kept per process
+    under the API_KEYS and PRINCIPALS ``stamps``. Refusals are not kept."""
+    cache_key = ("api_key", key_id, creator_id)
+    kept = _kept(cache_key, stamps)
+    if kept is not None:
+        return kept
+    read_at = time.monotonic()
+    creator, key_live = api_key_standing(creator_id, key_id=key_id)
+    if creator is None or not key_live:
+        return None
+    if _admits(creator):
+        _keep(cache_key, stamps, read_at, creator)
+    return creator
+
+
+def live_token_standing(
+    user_id: uuid.UUID, *, session_id: uuid.UUID | None, kid: str | None, stamps: tuple[str | None, ...]
+) -> UserStanding | None:
+    """The user's standing if the token's session (when it names one) is not revoked and its
+    signing key is known and not revoked (else None), kept per process under the KEYS,
+    PRINCIPALS and SESSIONS ``stamps``. Refusals are not kept."""
+    cache_key = ("jwt", user_id, session_id, kid)
+    kept = _kept(cache_key, stamps)
+    if kept is not None:
+        return kept
+    read_at = time.monotonic()
+    user, session_live, key_status = token_standing(user_id, session_id=session_id, kid=kid)
+    if user is None or (session_id is not None and not session_live):
+        if user is not None:
+            logger.info("Rejected access token: session %s is revoked", session_id)
+        return None
+    if key_status in (None, SigningKeyStatus.REVOKED):
+        logger.info("Rejected access token: signing key %s is revoked", kid)
+        return None
+    if _admits(user):
+        _keep(cache_key, stamps, read_at, user)
+    return user
+
+
 def principal_from_access_token(token: str) -> Principal:
-    keys_stamp, principals_stamp = versions.read(versions.KEYS, versions.PRINCIPALS)
+    stamps = versions.read(versions.KEYS, versions.PRINCIPALS, versions.SESSIONS)
+    keys_stamp, principals_stamp, _ = stamps
     try:
         claims = verify_access_token(
             token, issuer=None, audience=admin_api_audience(), ring=keyring(keys_stamp, versioned=True)
@@ -147,14 +239,8 @@ def principal_from_access_token(token: str) -> Principal:
     user_id = parse_uuid(claims.get("sub"))
     if user_id is None:
         raise AuthenticationFailed("Invalid or expired token")
-    user, session_live, key_status = token_standing(user_id, session_id=session_id, kid=kid)
+    user = live_token_standing(user_id, session_id=session_id, kid=kid, stamps=stamps)
     if user is None or claims.get("iss") != issuer_for(user.organization_slug):
-        raise AuthenticationFailed("Invalid or expired token")
-    if session_id is not None and not session_live:
-        logger.info("Rejected access token: session %s is revoked", session_id)
-        raise AuthenticationFailed("Invalid or expired token")
-    if key_status in (None, SigningKeyStatus.REVOKED):
-        logger.info("Rejected access token: signing key %s is revoked", kid)
         raise AuthenticationFailed("Invalid or expired token")
     if not user.is_active:
         raise AuthenticationFailed("User is not active")
@@ -177,7 +263,8 @@ def principal_from_access_token(token: str) -> Principal:
 def principal_from_api_key(secret: str) -> Principal:
     """An admin API key (``porta_pat_…``/``porta_wak_…``): one MGET of stamps, the key from the
     per-process cache (or one query on the unique hash index), and the creator's standing and
-    the key's revocation by primary key, read fresh like a JWT's user.
+    the key's revocation by primary key, from the per-process copy kept under the same stamps
+    (``live_api_key_creator``) or read fresh.
 
     The key acts with its roles' permissions capped by what its creator holds now: demoting,
     suspending or removing the creator shrinks or stops their keys at once (a key is delegated
@@ -189,10 +276,10 @@ def principal_from_api_key(secret: str) -> Principal:
     key = api_key_selectors.active_key(secret, stamps)
     if key is None or key.expired(timezone.now()):
         raise AuthenticationFailed("Invalid or expired API key")
-    creator, key_live = (
-        api_key_standing(key.created_by_id, key_id=key.id) if key.created_by_id else (None, False)
+    creator = (
+        live_api_key_creator(key.created_by_id, key_id=key.id, stamps=stamps) if key.created_by_id else None
     )
-    if creator is None or not key_live or not creator.organization_is_super_admin or not creator.is_active:
+    if creator is None or not creator.organization_is_super_admin or not creator.is_active:
         raise AuthenticationFailed("Invalid or expired API key")
     held = _authorization(creator.id, stamps[1])
     roles = frozenset(

@@ -103,11 +103,12 @@ def _per_second(fn: Callable[[], object], seconds: float) -> float:
     return calls / elapsed
 
 
-def measure_in_process(valid: str, unknown: str, seconds: float) -> list[tuple[str, float]]:
+def measure_in_process(valid: str, unknown: str, caller: str, seconds: float) -> list[tuple[str, float]]:
     """Verifications per second in this one process (Django set up on the run's database and
     Redis; the servers are gone, their data stays)."""
     from django.db import connection
 
+    from authn.authentication import principal_from_api_key
     from issuedkeys import credentials, verification
 
     batch = [valid] * 100
@@ -117,6 +118,7 @@ def measure_in_process(valid: str, unknown: str, seconds: float) -> list[tuple[s
         ("verify, unknown key (cached absence, stamp MGET)", lambda: verification.verify(unknown), 1),
         ("verify, malformed key (no I/O)", lambda: verification.verify("not-a-key"), 1),
         ("verify_many, 100 valid keys per call (keys/s)", lambda: verification.verify_many(batch), 100),
+        ("caller's authentication (porta_pat_, cached standing)", lambda: principal_from_api_key(caller), 1),
     ]
     results = [(label, per_call * _per_second(fn, seconds)) for label, fn, per_call in measured]
     connection.close()
@@ -209,7 +211,7 @@ def main() -> int:
                 sequential[key] = _sequential(session, base + path, args.calls, body, headers)
 
         orgbench._log(f"timing verification in-process, {args.seconds} s per measurement")
-        in_process = measure_in_process(valid, unknown, args.seconds)
+        in_process = measure_in_process(valid, unknown, caller, args.seconds)
 
     health_rps = (wrk["health"].requests_per_second + wrk["health2"].requests_per_second) / 2
     header = (

@@ -2,8 +2,9 @@
 
 A session is revoked in one transaction with its refresh tokens and its audit entry. Its access
 tokens fail on the next request anywhere: authentication reads ``Session.revoked_at`` from
-PostgreSQL on every request (authn.authentication), in the query it makes anyway, so no
-revocation rests on Redis and none comes back when Redis loses its data.
+PostgreSQL (authn.authentication), in the query it makes anyway, and keeps a live session's
+answer per process only under the SESSIONS stamp that every revocation bumps (a Redis that lost
+its data or cannot be reached sends it back to PostgreSQL).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from audit.writes import Audited, Precondition, lock, wire_fields
 from oidc.models import RefreshToken, Session
 from oidc.session_selectors import active_q
 from organizations.user_services import AUDITED as USER_AUDITED
-from porta.core import liveconfig
+from porta.core import liveconfig, versions
 from porta.core.context import Actor
 from porta.core.errors import Conflict
 
@@ -57,6 +58,10 @@ def _revoke(sessions: list[Session], now: datetime.datetime) -> int:
     """Revoke ``sessions`` (locked, active) and their refresh tokens."""
     ids = [s.id for s in sessions]
     Session.objects.filter(pk__in=ids).update(revoked_at=now)
+    # Processes keep a live session's standing under this stamp (authn.authentication): bumped
+    # now and again once committed, so none re-keeps the old state in between.
+    versions.bump(versions.SESSIONS)
+    transaction.on_commit(lambda: versions.bump(versions.SESSIONS))
     revoked_tokens = RefreshToken.objects.filter(session_id__in=ids, revoked_at__isnull=True).update(
         revoked_at=now
     )

@@ -57,6 +57,7 @@ def _fresh_shared_state() -> Iterator[None]:
     versions._local.clear()
     versions._down_until = 0.0
     liveconfig.forget()
+    versions._unsent.clear()
     forget_authorizations()
     yield
     keys.keyring._keyring = None

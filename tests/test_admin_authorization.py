@@ -1,12 +1,17 @@
-"""Admin authorization (contract §2): resolved from the database on every request, so a suspended
-admin or a removed role loses access on the very next request while their token is unexpired."""
+"""Admin authorization (contract §2): a suspended admin or a removed role loses access on the very
+next request while their token is unexpired. Every write Porta makes to a user, an organization
+or a role bumps the version stamps under which processes keep a caller's standing; a change made
+behind Porta's back (SQL, no stamp bump) is seen within the standing's maximum age."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from django.test import Client
 
 from applications.models import Application
+from authn import authentication
 from organizations.models import Organization, User, UserStatus
 from rbac.admin_roles import ADMIN_APP_SLUG
 from rbac.models import Permission, Role, RolePermission, UserRole
@@ -52,7 +57,20 @@ def test_an_admin_who_is_no_longer_active_is_cut_off_on_the_next_request(make_ad
     admin = make_admin("porta-super-admin")
     api = logged_in(admin)
     assert api.get(ORGS).status_code == 200
-    User.objects.filter(pk=admin.pk).update(status=status)
+    admin.status = status
+    admin.save(update_fields=["status"])  # as every write path of Porta saves it
+    assert_unauthorized(api.get(ORGS))
+
+
+def test_a_status_changed_behind_porta_s_back_cuts_the_admin_off_within_the_standing_max_age(
+    make_admin, monkeypatch
+):
+    monkeypatch.setattr(authentication, "STANDING_MAX_AGE", 0.05)
+    admin = make_admin("porta-super-admin")
+    api = logged_in(admin)
+    assert api.get(ORGS).status_code == 200
+    User.objects.filter(pk=admin.pk).update(status=UserStatus.SUSPENDED)  # no stamp bump
+    time.sleep(0.1)  # older than the maximum age
     assert_unauthorized(api.get(ORGS))
 
 

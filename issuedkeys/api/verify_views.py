@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import contextlib
 
+import orjson
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework import status as http
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +27,8 @@ from rest_framework.views import APIView
 from issuedkeys import services, verification
 from issuedkeys.models import IssuedApiKey
 from issuedkeys.verification import Verification
+from porta.api.errors import response_for_exception
+from porta.api.permissions import check_admin_permission
 from porta.api.schema import ErrorSerializer
 from porta.api.serializers import StrictSerializer, iso_ms
 from porta.api.viewsets import PortaViewSet
@@ -37,6 +42,8 @@ BATCH_MAX = 100
 SELF_REVOKED = "self_revoked"
 #: Verification answers describe a moment: no cache on the way may keep them.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: What a client may accept for the lean path to answer (anything else takes DRF's negotiation).
+_PLAIN_ACCEPTS = frozenset({"", "*/*", "application/json"})
 
 
 class VerifyRequestSerializer(StrictSerializer):
@@ -68,6 +75,32 @@ class BatchVerifyResultSerializer(serializers.Serializer):
 class SelfRevokeRequestSerializer(StrictSerializer):
     credential = serializers.CharField(allow_blank=True, trim_whitespace=False)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+def _plain_verify_credential(request) -> str | None:
+    """The credential of a well-formed verify call (see ``dispatch``), or None."""
+    meta = request.META
+    if not meta.get("CONTENT_TYPE", "").startswith("application/json"):
+        return None
+    if meta.get("HTTP_ACCEPT", "") not in _PLAIN_ACCEPTS or not meta.get("HTTP_AUTHORIZATION"):
+        return None
+    try:
+        data = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(data, dict) and data.keys() == {"credential"} and isinstance(data["credential"], str):
+        return data["credential"]
+    return None
+
+
+def _principal(authenticators, request) -> object:
+    """What DRF's ``Request`` would leave on ``request.auth``: the first authenticator that
+    recognizes the credential decides (the configured ones read headers only)."""
+    for authenticator in authenticators:
+        authenticated = authenticator.authenticate(request)
+        if authenticated is not None:
+            return authenticated[1]
+    return None
 
 
 def represent(result: Verification) -> dict:
@@ -102,6 +135,36 @@ class IssuedApiKeyVerifyViewSet(PortaViewSet):
     queryset = IssuedApiKey.objects.all()
     organization_field = "organization_id"
     permission_map = {"verify": "admin:issued-key:verify", "batch_verify": "admin:issued-key:verify"}
+
+    def dispatch(self, request, *args, **kwargs):
+        """``verify`` is the hot path a backend calls for each request it serves: a well-formed
+        call (a bearer credential, a JSON body that is exactly ``{"credential": "…"}``, JSON
+        accepted) is answered here without DRF's request wrapping, negotiation, parsing and
+        rendering, which cost more than the verification itself. Authentication, the permission
+        check and the tenant scope are the very ones DRF would apply, and their refusals are
+        rendered by the same handler; any other call takes the full DRF path, whose answers
+        (400, 405, 406, 415 …) stay the only definition of those cases."""
+        if request.method == "POST" and self.action_map.get("post") == "verify":
+            credential = _plain_verify_credential(request)
+            if credential is not None:
+                return self._lean_verify(request, credential)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _lean_verify(self, request, credential: str) -> HttpResponse:
+        try:
+            principal = _principal(self.get_authenticators(), request)
+            check_admin_permission(principal, self.permission_map["verify"])
+            self.action = "verify"  # what DRF's initialize_request would have set
+            if self._global_for(principal):  # the base's tenancy rule, as ``initial`` applies it
+                raise PermissionDenied("Organization-scoped credentials cannot use this resource")
+        except APIException as exc:
+            return response_for_exception(exc, request)
+        result = verification.verify(credential, organization_id=principal.scope_organization_id)
+        response = HttpResponse(orjson.dumps(represent(result)), content_type="application/json")
+        for name, value in NO_STORE.items():
+            response[name] = value
+        response["Allow"] = "POST"
+        return response
 
     @extend_schema(request=VerifyRequestSerializer, responses=VerifyResultSerializer)
     @action(detail=False, methods=["post"])

@@ -13,21 +13,25 @@ def required_permission(view) -> str | None:
     return getattr(view, "permission_map", {}).get(action)
 
 
+def check_admin_permission(principal: object, required: str | None) -> None:
+    """Raise the 401/403 a caller gets without ``required``; also for views outside DRF's
+    dispatch (the lean issued-key verification)."""
+    if not isinstance(principal, Principal):
+        raise NotAuthenticated("Authentication required")
+    if not principal.is_admin_org_member and principal.scope_organization_id is None:
+        # Outside the admin organization only a credential scoped to one organization (a
+        # tenant administrator's token) may act, and only there.
+        raise PermissionDenied("Admin access requires membership in the admin organization")
+    if not principal.authorization.roles:
+        raise PermissionDenied("Admin role required")
+    if required is None:
+        # Fail closed: an action nobody mapped to a permission is not reachable.
+        raise PermissionDenied("This operation is not available")
+    if required not in principal.authorization.permissions:
+        raise PermissionDenied(f"Insufficient permissions. Required: {required}")
+
+
 class AdminPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
-        principal = request.auth
-        if not isinstance(principal, Principal):
-            raise NotAuthenticated("Authentication required")
-        if not principal.is_admin_org_member and principal.scope_organization_id is None:
-            # Outside the admin organization only a credential scoped to one organization (a
-            # tenant administrator's token) may act, and only there.
-            raise PermissionDenied("Admin access requires membership in the admin organization")
-        if not principal.authorization.roles:
-            raise PermissionDenied("Admin role required")
-        required = required_permission(view)
-        if required is None:
-            # Fail closed: an action nobody mapped to a permission is not reachable.
-            raise PermissionDenied("This operation is not available")
-        if required not in principal.authorization.permissions:
-            raise PermissionDenied(f"Insufficient permissions. Required: {required}")
+        check_admin_permission(request.auth, required_permission(view))
         return True

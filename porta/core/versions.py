@@ -37,6 +37,8 @@ logger = logging.getLogger("porta.versions")
 
 KEYS = "keys"
 PRINCIPALS = "principals"
+#: Bumped by every session revocation (oidc.session_services).
+SESSIONS = "sessions"
 
 _local: dict[str, str] = {}
 _epochs = itertools.count(1)
@@ -45,6 +47,9 @@ _epoch = 0
 #: costs neither a connect timeout nor a log line on every request.
 RETRY_AFTER = 1.0
 _down_until = 0.0
+#: Bumps that could not reach Redis: sent again before this process's next successful read, so
+#: a bump lost while Redis hung still reaches the processes that never noticed the outage.
+_unsent: set[str] = set()
 
 
 def _key(name: str) -> str:
@@ -90,6 +95,8 @@ def _fetch(names: tuple[str, ...]) -> tuple[str | None, ...]:
     if time.monotonic() < _down_until:
         return (None,) * len(names)
     try:
+        if _unsent:
+            _resend(client)
         values = client.mget([_key(name) for name in names])
         stamps = []
         for name, value in zip(names, values, strict=True):
@@ -104,6 +111,15 @@ def _fetch(names: tuple[str, ...]) -> tuple[str | None, ...]:
         return (None,) * len(names)
 
 
+def _resend(client: redis_lib.Redis) -> None:
+    pipeline = client.pipeline(transaction=False)
+    pending = tuple(_unsent)
+    for name in pending:
+        pipeline.set(_key(name), uuid.uuid4().hex)
+    pipeline.execute()
+    _unsent.difference_update(pending)
+
+
 def bump(name: str) -> None:
     """Invalidate every process's copy of ``name``."""
     _local[name] = uuid.uuid4().hex
@@ -115,7 +131,9 @@ def bump(name: str) -> None:
         return
     try:
         client.set(_key(name), uuid.uuid4().hex)
+        _unsent.discard(name)
     except redis_lib.RedisError as exc:
+        _unsent.add(name)
         # Other processes read None while Redis is down and bypass their caches; cached copies
         # also expire after a short maximum age, which bounds staleness if Redis comes back.
         # Bumps are always attempted, but logged once per back-off window, not once per write.
