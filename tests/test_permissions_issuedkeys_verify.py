@@ -23,6 +23,11 @@ class TestIssuedApiKeyVerifyPermissions(PermissionSuite):
         ),
     )
 
+    # Neither path names a row, so the suite's unknown- and malformed-id checks have nothing to
+    # walk: left out rather than collected as empty (skipped) parameter sets.
+    test_an_unknown_id_gets_404 = None
+    test_a_malformed_id_gets_404 = None
+
     @pytest.fixture
     def path_params(self, initialized) -> dict[str, str]:
         return {}
