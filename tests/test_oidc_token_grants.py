@@ -11,6 +11,7 @@ from django.test import Client
 
 from applications.models import ApplicationStatus, ClientSecret, ClientStatus
 from applications.services.clients import client_secret_create, client_secret_revoke
+from oidc.provider import PortaClient
 from organizations.models import OrganizationStatus
 from porta.core.context import Actor
 from tests.oidc_flows import basic, make_tenant
@@ -250,3 +251,19 @@ def test_the_login_page_is_rate_limited_per_ip(tenant, settings):
     response = client.get("/acme/auth/authorize?client_id=acme-cli")
     assert response.status_code == 429
     assert response.has_header("Retry-After")
+
+
+# -- authlib's own secret check -------------------------------------------------------------------
+
+
+def test_authlibs_secret_check_accepts_an_active_secret_of_the_client(tenant):
+    assert PortaClient(tenant.web).check_client_secret(tenant.web_secret) is True
+
+
+def test_authlibs_secret_check_refuses_a_wrong_secret(tenant):
+    assert PortaClient(tenant.web).check_client_secret("not-the-secret") is False
+
+
+def test_authlibs_secret_check_refuses_another_clients_secret(tenant):
+    other = make_tenant("other")
+    assert PortaClient(tenant.web).check_client_secret(other.web_secret) is False
