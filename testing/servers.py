@@ -146,18 +146,24 @@ def postgres(
         shutil.rmtree(root, ignore_errors=True)
 
 
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
+def installed(command: str, *packages: str) -> str:
+    """The path of ``command``, installing its Debian ``packages`` with apt-get first when it is
+    missing and we are root (as on a fresh CI machine); a clear error otherwise."""
+    found = shutil.which(command)
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("redis-server is missing: installing it with apt-get")
+        print(f"{command} is missing: installing {' '.join(packages)} with apt-get")
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True)
-        found = shutil.which("redis-server")
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True)
+        found = shutil.which(command)
     if not found:
-        raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
+        raise RuntimeError(f"{command} is not installed (apt-get install -y {' '.join(packages)})")
     return found
+
+
+def redis_binary() -> str:
+    return installed("redis-server", "redis-server")
 
 
 class RedisServer(Server):

@@ -16,7 +16,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from testing.servers import free_port
+from testing.servers import free_port, installed
 from tests.oidc_flows import PASSWORD, cli_params, make_tenant, pkce_pair
 
 pytestmark = [pytest.mark.servers, pytest.mark.django_db(transaction=True)]
@@ -24,10 +24,10 @@ pytestmark = [pytest.mark.servers, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def chromium():
+    # Installed with apt-get on a fresh machine, as the test set-up does for redis-server.
+    driver_path = installed("chromedriver", "chromium", "chromium-driver")
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    assert binary, "install Debian's chromium (see .ci/run)"
-    assert driver_path, "install Debian's chromium-driver (see .ci/run)"
+    assert binary, "chromium-driver came without Debian's chromium"
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
